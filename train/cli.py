@@ -1,0 +1,114 @@
+"""``odyssey-train PRESET`` (also ``python -m train``): train a VAE and write its report.
+
+Example smoke run::
+
+    odyssey-train mnist-2d --data-dir ../shared/data/mnist --epochs 1 --limit 2000 --out runs/smoke
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+from train.config import PRESETS
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one sentence, exit 2
+        sys.stderr.write(f"odyssey-train: {message}.\n")
+        raise SystemExit(2)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be positive")
+    return v
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not v >= 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be a finite number >= 0")
+    return v
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="odyssey-train", description="Train a Latent Odyssey VAE.")
+    p.add_argument("preset", choices=sorted(PRESETS), help="what to train")
+    p.add_argument("--data-dir", type=Path, help="folder holding the data set files")
+    p.add_argument("--epochs", type=_positive_int)
+    p.add_argument("--batch-size", type=_positive_int)
+    p.add_argument("--lr", type=_non_negative_float)
+    p.add_argument("--beta-max", type=_non_negative_float)
+    p.add_argument("--warmup-epochs", type=_non_negative_float)
+    p.add_argument("--loss", choices=["bce", "mse"])
+    p.add_argument("--binarize", action="store_true", help="stochastic binarization (literature comparison)")
+    p.add_argument("--iw-k", type=int, help="samples for the importance-weighted log-likelihood (default 1000)")
+    p.add_argument("--iw-limit", type=_positive_int, help="test images for the IW estimate (default: all)")
+    p.add_argument("--limit", type=_positive_int, help="use the first N training images (smoke runs)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--seed", type=int)
+    p.add_argument("--out", type=Path, help="output folder (default runs/PRESET)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    p.add_argument("--no-progress", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    overrides = {
+        k: v for k, v in {
+            "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
+            "beta_max": args.beta_max, "warmup_epochs": args.warmup_epochs, "loss": args.loss,
+            "limit": args.limit, "device": args.device, "seed": args.seed, "iw_k": args.iw_k,
+            "iw_limit": args.iw_limit,
+        }.items() if v is not None
+    }
+    if args.binarize:
+        overrides["binarize"] = True
+    cfg = dataclasses.replace(PRESETS[args.preset], **overrides)
+    out = args.out or Path("runs") / args.preset
+
+    from train.checkpoint import CheckpointError
+    from train.data import DataError
+    from train.trainer import TrainingError, train
+
+    try:
+        metrics = train(cfg, out, data_dir=args.data_dir, resume=args.resume, progress=not args.no_progress)
+    except (DataError, CheckpointError, TrainingError) as exc:
+        sys.stderr.write(f"odyssey-train: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("odyssey-train: interrupted; the last completed epoch is in the checkpoint.\n")
+        return 130
+    except OSError as exc:
+        sys.stderr.write(f"odyssey-train: cannot write to {out}: {exc.strerror or exc}.\n")
+        return 1
+    print(_summary(metrics, out))
+    return 0
+
+
+def _summary(m: dict, out: Path) -> str:
+    parts = [
+        f"{m['preset']}: test -ELBO {m['neg_elbo_nats']:.2f} nats "
+        f"(recon {m['recon_nats']:.2f} + KL {m['kl_nats']:.2f})",
+    ]
+    if "knn5_accuracy" in m:
+        parts.append(f"5-NN acc {m['knn5_accuracy']:.4f}")
+    if "iw_log_likelihood_nats" in m:
+        parts.append(f"IW-LL(k={m['iw_k']}) {m['iw_log_likelihood_nats']:.2f} nats")
+    parts.append(f"{m['epochs']} epochs, {m['train_seconds_this_run']:.0f} s -> {out}")
+    return ", ".join(parts)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

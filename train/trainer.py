@@ -1,0 +1,164 @@
+"""The training loop: whole data set on the device, batches by index, no per-sample Python.
+
+Writes into ``out``: ``config.json``, ``checkpoint.pt`` (atomically, every epoch),
+``metrics.json`` and ``report.png``. ``resume=True`` continues from ``out/checkpoint.pt`` and
+reproduces an uninterrupted run of the same seed (per-epoch permutations come from a generator
+seeded by (seed, epoch); the global RNG state is stored in the checkpoint).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from train import checkpoint as ckpt_io
+from train.config import TrainConfig
+from train.datasets import TensorData, load_tensors
+from train.loss import beta_at, kl_per_dim, recon_nats
+from train.metrics import elbo_parts, evaluate
+from train.models import ConvVAE, build_model, count_parameters
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on (non-finite loss, nothing to resume, ...); one-sentence message."""
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise TrainingError("--device cuda was asked for but PyTorch sees no CUDA GPU.")
+    return torch.device(name)
+
+
+def lr_at(cfg: TrainConfig, step: int, total_steps: int) -> float:
+    """Cosine decay from lr to lr * lr_final_frac over the run."""
+    frac = min(1.0, step / max(1, total_steps))
+    low = cfg.lr * cfg.lr_final_frac
+    return low + 0.5 * (cfg.lr - low) * (1.0 + math.cos(math.pi * frac))
+
+
+def write_json_atomic(obj: dict, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(obj, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def train(
+    cfg: TrainConfig, out: Path, data_dir: Path | str | None = None, resume: bool = False,
+    progress: bool = True, report: bool = True,
+) -> dict:
+    """Train ``cfg`` into ``out``; returns the test metrics dict."""
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt_path = out / "checkpoint.pt"
+    device = pick_device(cfg.device)
+    torch.manual_seed(cfg.seed)
+    model = build_model(cfg.model).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    start_epoch, history = 0, []
+    if resume:
+        if not ckpt_path.is_file():
+            raise TrainingError(f"--resume was given but there is no checkpoint in {out}.")
+        state = ckpt_io.load(ckpt_path, expect_preset=cfg.preset)
+        saved = TrainConfig.from_dict(state["config"])
+        if saved.model != cfg.model:
+            raise TrainingError(f"{ckpt_path} holds a different architecture than {cfg.preset}.")
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        start_epoch, history = int(state["epoch"]), list(state["history"])
+        torch.set_rng_state(state["rng"])
+    write_json_atomic(cfg.to_dict(), out / "config.json")
+
+    data = load_tensors(cfg, data_dir, device)
+    n = len(data.train_x)
+    steps_per_epoch = math.ceil(n / cfg.batch_size)
+    total_steps = steps_per_epoch * cfg.epochs
+    t_start = time.perf_counter()
+    for epoch in range(start_epoch, cfg.epochs):
+        row = _train_epoch(model, opt, cfg, data, epoch, steps_per_epoch, total_steps, progress)
+        rec, kl = elbo_parts(model, data.test_x[:2000], cfg.loss, cfg.mse_sigma)
+        row["test_neg_elbo"] = float(rec.mean() + kl.sum(1).mean())
+        history.append(row)
+        ckpt_io.save_atomic(
+            {
+                "format": ckpt_io.CHECKPOINT_FORMAT, "config": cfg.to_dict(),
+                "model": model.state_dict(), "optimizer": opt.state_dict(),
+                "epoch": epoch + 1, "history": history, "rng": torch.get_rng_state(),
+            },
+            ckpt_path,
+        )
+    train_seconds = time.perf_counter() - t_start
+
+    metrics = evaluate(model, cfg, data.train_x, data.train_y, data.test_x, data.test_y)
+    metrics.update(
+        preset=cfg.preset, dataset=data.dataset, epochs=cfg.epochs, train_images=n,
+        parameters=count_parameters(model), train_seconds_this_run=round(train_seconds, 1),
+        device=str(device), history=history,
+    )
+    write_json_atomic(metrics, out / "metrics.json")
+    if report:
+        from train.report import write_report
+
+        write_report(model, cfg, data, metrics, out / "report.png")
+    return metrics
+
+
+def _train_epoch(
+    model: ConvVAE, opt: torch.optim.Optimizer, cfg: TrainConfig, data: TensorData, epoch: int,
+    steps_per_epoch: int, total_steps: int, progress: bool,
+) -> dict:
+    model.train()
+    n = len(data.train_x)
+    gen = torch.Generator().manual_seed(cfg.seed * 100003 + epoch)
+    perm = torch.randperm(n, generator=gen).to(data.train_x.device)
+    sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
+    t0 = time.perf_counter()
+    bar = tqdm(
+        range(steps_per_epoch), desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress,
+        leave=False, file=sys.stderr, mininterval=0.5,
+    )
+    beta = 0.0
+    for i in bar:
+        idx = perm[i * cfg.batch_size : (i + 1) * cfg.batch_size]
+        x = data.train_x[idx]  # (B, C, H, W)
+        if cfg.binarize:
+            x = torch.bernoulli(x)
+        step = epoch * steps_per_epoch + i
+        beta = beta_at(epoch + i / steps_per_epoch, cfg.beta_max, cfg.warmup_epochs)
+        for group in opt.param_groups:
+            group["lr"] = lr_at(cfg, step, total_steps)
+        raw, mu, logvar = model(x)
+        rec = recon_nats(raw, x, cfg.loss, cfg.mse_sigma).mean()
+        kl = kl_per_dim(mu, logvar).sum(1).mean()
+        loss = rec + beta * kl
+        if not torch.isfinite(loss.detach()):
+            raise TrainingError(
+                f"The loss became {loss.item()} at epoch {epoch + 1}, step {i + 1}; stopped, "
+                "and the last good checkpoint (end of the previous epoch) is kept."
+            )
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        b = len(idx)
+        sums["loss"] += loss.item() * b
+        sums["recon"] += rec.item() * b
+        sums["kl"] += kl.item() * b
+        if i % 20 == 0:
+            bar.set_postfix(loss=f"{loss.item():.1f}", beta=f"{beta:.2f}")
+    bar.close()
+    dt = time.perf_counter() - t0
+    row = {k: v / n for k, v in sums.items()}
+    row.update(epoch=epoch + 1, beta=beta, seconds=round(dt, 2), images_per_s=round(n / dt, 1))
+    print(  # one line per epoch, also with --no-progress (that hides only the bar)
+        f"epoch {epoch + 1:3d}/{cfg.epochs}  loss {row['loss']:.2f}  recon {row['recon']:.2f}  "
+        f"kl {row['kl']:.2f}  beta {beta:.2f}  {row['images_per_s']:.0f} img/s",
+        file=sys.stderr, flush=True,
+    )
+    return row
