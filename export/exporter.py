@@ -1,0 +1,230 @@
+"""Checkpoint -> ``NAME.onnx`` (decoder + metadata), ``NAME.encoder.onnx``, ``NAME.pt``
+(TorchScript decoder), ``NAME.md`` (model card) and ``NAME.report.png``.
+
+Export means export *and* verify (after timm's ``utils/onnx.py``): ``onnx.checker`` with
+``full_check=True``, then torch vs onnxruntime on random and encoded latents to
+:data:`PARITY_ATOL`, and the TorchScript file reloaded and compared too. A failed check raises
+:class:`ExportError` and leaves no half-written files under the final names.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+from torch import nn
+
+from game.modelfile import (
+    DECODER_INPUT,
+    DECODER_OUTPUT,
+    ENCODER_INPUT,
+    ENCODER_OUTPUTS,
+    METADATA_KEY,
+    ModelMeta,
+)
+from train import checkpoint as ckpt_io
+from train.config import TrainConfig
+from train.datasets import TensorData, load_tensors
+from train.metrics import encode_all
+from train.models import ConvVAE, build_model, count_parameters
+
+PARITY_ATOL = 1e-4
+SAMPLE_POINTS = 3000  # encoded training points stored for the maps (fewer for wide latents)
+SAMPLE_FLOATS_MAX = 200_000  # cap on sample_z size in floats (keeps metadata a few MB at most)
+PERCENTILES = (1.0, 99.0)
+KINDS_BY_DATASET = {"mnist": "digits", "fashion-mnist": "fashion"}
+
+
+class ExportError(RuntimeError):
+    """Export or its verification failed (one-sentence message)."""
+
+
+class DecoderGraph(nn.Module):
+    """z (N, D) -> image (N, C, H, W) in [0, 1] (Tanh range mapped inside the graph)."""
+
+    def __init__(self, vae: ConvVAE) -> None:
+        super().__init__()
+        self.vae = vae
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.vae.decode(z)
+
+
+class EncoderGraph(nn.Module):
+    """image (N, C, H, W) in [0, 1] -> mu, logvar (N, D)."""
+
+    def __init__(self, vae: ConvVAE) -> None:
+        super().__init__()
+        self.vae = vae
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.vae.encode(x)
+
+
+@dataclass
+class ExportResult:
+    files: dict[str, Path]
+    decoder_max_err: float
+    encoder_max_err: float
+    torchscript_max_err: float
+    meta: ModelMeta
+
+
+def load_trained(checkpoint: Path) -> tuple[ConvVAE, TrainConfig, dict]:
+    """Rebuild the model of a checkpoint in eval mode."""
+    state = ckpt_io.load(checkpoint)
+    cfg = TrainConfig.from_dict(state["config"])
+    model = build_model(cfg.model)
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError:
+        raise ExportError(f"{checkpoint} weights do not fit its own architecture.") from None
+    return model.eval(), cfg, state
+
+
+def _dynamo_export(module: nn.Module, example: torch.Tensor, in_name: str, out_names: list[str], path: Path) -> None:
+    logging.getLogger("torch.onnx").setLevel(logging.ERROR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prog = torch.onnx.export(
+            module, (example,), dynamo=True, input_names=[in_name], output_names=out_names,
+            dynamic_shapes={"z" if in_name == DECODER_INPUT else "x": {0: torch.export.Dim("N", min=1, max=65536)}},
+            verbose=False,
+        )
+    if prog is None:
+        raise ExportError("torch.onnx.export returned nothing.")
+    prog.save(str(path), external_data=False)
+
+
+def _with_metadata(path: Path, meta: ModelMeta | None, doc: str) -> None:
+    model = onnx.load(str(path))
+    del model.metadata_props[:]
+    if meta is not None:
+        entry = model.metadata_props.add()
+        entry.key, entry.value = METADATA_KEY, meta.to_json()
+    model.doc_string = doc
+    model.producer_name = "latent-odyssey"
+    onnx.save(model, str(path))
+
+
+def build_metadata(
+    name: str, cfg: TrainConfig, model: ConvVAE, data: TensorData, metrics: dict,
+    encoder_file: str, attributes: dict[str, list[float]] | None = None,
+) -> ModelMeta:
+    """Encode the training set and summarise it into the model file's metadata."""
+    mu, _ = encode_all(model, data.train_x)  # (N, D)
+    mu_np = mu.cpu().numpy().astype(np.float64)
+    d = mu_np.shape[1]
+    labels = data.train_y.cpu().numpy() if data.train_y is not None else np.full(len(mu_np), -1)
+    centroids = [mu_np[labels == k].mean(0).tolist() for k in range(len(data.class_names))]
+    rng = np.random.default_rng(0)
+    m = min(len(mu_np), SAMPLE_POINTS, SAMPLE_FLOATS_MAX // d)
+    pick = np.sort(rng.choice(len(mu_np), size=m, replace=False))
+    lo, hi = np.percentile(mu_np, PERCENTILES, axis=0)
+    kind = KINDS_BY_DATASET.get(cfg.dataset, "faces")
+    return ModelMeta(
+        name=name, kind=kind, latent_dim=d, image_shape=[cfg.model.channels, cfg.model.image_size, cfg.model.image_size],
+        dataset=data.dataset, class_names=list(data.class_names),
+        centroids=[[round(v, 5) for v in c] for c in centroids],
+        sample_z=np.round(mu_np[pick], 4).tolist(), sample_labels=labels[pick].astype(int).tolist(),
+        latent_lo=lo.tolist(), latent_hi=hi.tolist(), latent_percentiles=list(PERCENTILES),
+        latent_mean=mu_np.mean(0).tolist(), latent_std=mu_np.std(0).tolist(),
+        attributes=attributes or {},
+        metrics={k: v for k, v in metrics.items() if k != "history"},
+        training={
+            "preset": cfg.preset, "epochs": cfg.epochs, "batch_size": cfg.batch_size, "lr": cfg.lr,
+            "beta_max": cfg.beta_max, "warmup_epochs": cfg.warmup_epochs, "loss": cfg.loss,
+            "binarize": cfg.binarize, "seed": cfg.seed, "parameters": count_parameters(model),
+            "architecture": cfg.model.to_dict(),
+        },
+        encoder_file=encoder_file,
+    )
+
+
+def _ort(path: Path) -> ort.InferenceSession:
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+@torch.no_grad()
+def verify(dec_path: Path, enc_path: Path, ts_path: Path, model: ConvVAE, probe_x: torch.Tensor) -> tuple[float, float, float]:
+    """Checker + parity; returns max abs errors (decoder, encoder, TorchScript)."""
+    for p in (dec_path, enc_path):
+        try:
+            onnx.checker.check_model(str(p), full_check=True)
+        except onnx.checker.ValidationError as exc:
+            raise ExportError(f"{p.name} fails onnx.checker: {str(exc).splitlines()[0]}.") from None
+    d = model.cfg.latent_dim
+    gen = torch.Generator().manual_seed(0)
+    mu, logvar = model.encode(probe_x)
+    z = torch.cat([torch.randn((16, d), generator=gen), mu])  # random + encoded latents
+    want = model.decode(z).numpy()
+    got = _ort(dec_path).run([DECODER_OUTPUT], {DECODER_INPUT: z.numpy()})[0]
+    dec_err = float(np.abs(want - got).max())
+    enc_got = _ort(enc_path).run(list(ENCODER_OUTPUTS), {ENCODER_INPUT: probe_x.numpy()})
+    enc_err = max(float(np.abs(mu.numpy() - enc_got[0]).max()), float(np.abs(logvar.numpy() - enc_got[1]).max()))
+    ts = torch.jit.load(str(ts_path))
+    ts_err = float(np.abs(ts(z).numpy() - want).max())
+    for label, err in (("decoder", dec_err), ("encoder", enc_err), ("TorchScript decoder", ts_err)):
+        if not err <= PARITY_ATOL:
+            raise ExportError(f"The {label} disagrees with PyTorch by {err:.2e} (> {PARITY_ATOL}).")
+    return dec_err, enc_err, ts_err
+
+
+def export_checkpoint(
+    checkpoint: Path, out_prefix: Path, data_dir: Path | str | None = None,
+    attributes_fn=None,
+) -> ExportResult:
+    """Export, verify and write the model card; files appear atomically under ``out_prefix``.
+
+    ``attributes_fn(model, data) -> {name: unit direction}`` adds attribute directions (faces).
+    """
+    model, cfg, state = load_trained(checkpoint)
+    name = out_prefix.name
+    out_dir = out_prefix.parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    metrics_path = checkpoint.with_name("metrics.json")
+    import json
+
+    metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
+    data = load_tensors(cfg, data_dir, torch.device("cpu"))
+    attributes = attributes_fn(model, data) if attributes_fn else None
+    files = {
+        "decoder": out_dir / f"{name}.onnx", "encoder": out_dir / f"{name}.encoder.onnx",
+        "torchscript": out_dir / f"{name}.pt", "card": out_dir / f"{name}.md",
+        "report": out_dir / f"{name}.report.png",
+    }
+    meta = build_metadata(name, cfg, model, data, metrics, files["encoder"].name, attributes)
+    meta.validate(name)
+    d = cfg.model.latent_dim
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=f".{name}.") as tmp_s:
+        tmp = Path(tmp_s)
+        staged = {k: tmp / p.name for k, p in files.items()}
+        _dynamo_export(DecoderGraph(model), torch.zeros(2, d), DECODER_INPUT, [DECODER_OUTPUT], staged["decoder"])
+        _with_metadata(staged["decoder"], meta, f"Latent Odyssey decoder {name}: z [N,{d}] -> image [N,C,H,W] in [0,1].")
+        probe = data.test_x[:16]
+        _dynamo_export(EncoderGraph(model), probe[:2], ENCODER_INPUT, list(ENCODER_OUTPUTS), staged["encoder"])
+        _with_metadata(staged["encoder"], None, f"Latent Odyssey encoder {name}: image [N,C,H,W] in [0,1] -> mu, logvar [N,{d}].")
+        traced = torch.jit.trace(DecoderGraph(model), torch.zeros(2, d))
+        traced.save(str(staged["torchscript"]))
+        errs = verify(staged["decoder"], staged["encoder"], staged["torchscript"], model, probe)
+        report_src = checkpoint.with_name("report.png")
+        if report_src.is_file():
+            shutil.copyfile(report_src, staged["report"])
+        from export.card import model_card
+
+        staged["card"].write_text(model_card(meta, cfg, errs, {k: p.name for k, p in files.items()}, report_src.is_file()))
+        for key, p in staged.items():
+            if p.exists():
+                os.replace(p, files[key])
+    return ExportResult(files=files, decoder_max_err=errs[0], encoder_max_err=errs[1], torchscript_max_err=errs[2], meta=meta)
