@@ -1,0 +1,69 @@
+"""Drawing helpers shared by every scene: cached fonts, text with anchors, panels, image blits.
+
+Colours are RGB tuples; sizes are in pixels.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pygame
+
+BG = (12, 14, 24)
+PANEL = (22, 26, 42)
+FG = (225, 230, 245)
+DIM = (140, 150, 175)
+ACCENT = (255, 196, 64)
+WARN = (255, 96, 80)
+# tab10-like class colours, readable on the dark background
+CLASS_COLOURS = [
+    (31, 150, 255), (255, 140, 30), (60, 200, 80), (240, 70, 70), (170, 120, 230),
+    (190, 120, 90), (240, 120, 200), (160, 160, 160), (210, 210, 50), (40, 210, 220),
+]
+
+
+@lru_cache(maxsize=32)
+def font(size: int, bold: bool = False) -> pygame.font.Font:
+    """The UI font at ``size`` px (pygame's bundled font, so it exists everywhere)."""
+    if not pygame.font.get_init():
+        pygame.font.init()
+    f = pygame.font.Font(None, int(size * 1.35))
+    f.set_bold(bold)
+    return f
+
+
+def text(
+    surface: pygame.Surface, s: str, pos: tuple[int, int], size: int = 18,
+    color: tuple[int, int, int] = FG, anchor: str = "topleft", bold: bool = False,
+) -> pygame.Rect:
+    """Draw ``s`` anchored at ``pos`` (any pygame.Rect anchor name); returns its rect."""
+    img = font(size, bold).render(s, True, color)
+    rect = img.get_rect(**{anchor: pos})
+    surface.blit(img, rect)
+    return rect
+
+
+def panel(surface: pygame.Surface, rect: pygame.Rect, alpha: int = 200, color=PANEL, radius: int = 8) -> None:
+    """A translucent rounded panel."""
+    layer = pygame.Surface(rect.size, pygame.SRCALPHA)
+    pygame.draw.rect(layer, (*color, alpha), layer.get_rect(), border_radius=radius)
+    surface.blit(layer, rect.topleft)
+
+
+def class_colour(label: int) -> tuple[int, int, int]:
+    return CLASS_COLOURS[label % len(CLASS_COLOURS)] if label >= 0 else DIM
+
+
+def image_surface(rgb8: np.ndarray) -> pygame.Surface:
+    """uint8 (H, W, 3) -> a pygame Surface (H, W)."""
+    return pygame.image.frombuffer(np.ascontiguousarray(rgb8).tobytes(), (rgb8.shape[1], rgb8.shape[0]), "RGB")
+
+
+def blit_scaled(
+    surface: pygame.Surface, rgb8: np.ndarray, rect: pygame.Rect, smooth: bool = True
+) -> None:
+    """Scale a decoded image into ``rect`` with pygame's C routines (smooth or nearest)."""
+    img = image_surface(rgb8)
+    scaled = pygame.transform.smoothscale(img, rect.size) if smooth else pygame.transform.scale(img, rect.size)
+    surface.blit(scaled, rect.topleft)
