@@ -1,0 +1,76 @@
+"""Shared fixtures: small IDX data sets written on the fly and tiny exported models.
+
+The models are real: trained for one epoch on tiny data and exported through
+``odyssey-export``'s code path, then opened with onnxruntime by the game tests.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def idx_bytes(arr: np.ndarray) -> bytes:
+    """Encode a uint8 array as an IDX file (magic 0x0000 08 ndim, big-endian dims)."""
+    header = bytes([0, 0, 0x08, arr.ndim]) + b"".join(struct.pack(">I", d) for d in arr.shape)
+    return header + np.ascontiguousarray(arr, dtype=np.uint8).tobytes()
+
+
+def synthetic_digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 28, 28) uint8 images where class k is a bright bar at row 2 + 2k, plus noise."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, n).astype(np.uint8)
+    images = (rng.random((n, 28, 28)) * 40).astype(np.uint8)
+    for i, k in enumerate(labels):
+        r = 2 + 2 * int(k)
+        images[i, r : r + 4, 4:24] = 230
+    return images, labels
+
+
+def write_idx_set(folder: Path, n_train: int = 600, n_test: int = 200, gz: bool = True) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, n, seed in (("train", n_train, 0), ("t10k", n_test, 1)):
+        images, labels = synthetic_digits(n, seed)
+        for kind, arr in (("images-idx3", images), ("labels-idx1", labels)):
+            raw = idx_bytes(arr)
+            name = f"{split}-{kind}-ubyte"
+            if gz:
+                (folder / f"{name}.gz").write_bytes(gzip.compress(raw))
+            else:
+                (folder / name).write_bytes(raw)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def idx_dir(tmp_path_factory) -> Path:
+    return write_idx_set(tmp_path_factory.mktemp("idx"))
+
+
+@pytest.fixture(scope="session")
+def exported_models(tmp_path_factory, idx_dir) -> dict[str, Path]:
+    """{"2d": decoder path, "3d": decoder path} of tiny trained+exported models."""
+    import dataclasses
+
+    from export.exporter import export_checkpoint
+    from train.config import PRESETS
+    from train.trainer import train
+
+    out = tmp_path_factory.mktemp("models")
+    paths = {}
+    for key, preset in (("2d", "mnist-2d"), ("3d", "mnist-3d")):
+        cfg = dataclasses.replace(PRESETS[preset], epochs=1, limit=300, batch_size=64, iw_k=0)
+        run = out / f"run-{key}"
+        train(cfg, run, data_dir=idx_dir, progress=False, report=False)
+        res = export_checkpoint(run / "checkpoint.pt", out / f"tiny-{key}", data_dir=idx_dir)
+        paths[key] = res.files["decoder"]
+    return paths
