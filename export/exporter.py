@@ -187,7 +187,8 @@ def export_checkpoint(
 ) -> ExportResult:
     """Export, verify and write the model card; files appear atomically under ``out_prefix``.
 
-    ``attributes_fn(model, data) -> {name: unit direction}`` adds attribute directions (faces).
+    ``attributes_fn(model, data) -> ({name: unit direction} | None, markdown table | None)``
+    adds attribute directions and their edit-quality table (faces).
     """
     model, cfg, state = load_trained(checkpoint)
     name = out_prefix.name
@@ -198,13 +199,15 @@ def export_checkpoint(
 
     metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
     data = load_tensors(cfg, data_dir, torch.device("cpu"))
-    attributes = attributes_fn(model, data) if attributes_fn else None
+    attributes, edit_table = attributes_fn(model, data) if attributes_fn else (None, None)
     files = {
         "decoder": out_dir / f"{name}.onnx", "encoder": out_dir / f"{name}.encoder.onnx",
         "torchscript": out_dir / f"{name}.pt", "card": out_dir / f"{name}.md",
         "report": out_dir / f"{name}.report.png",
     }
     meta = build_metadata(name, cfg, model, data, metrics, files["encoder"].name, attributes)
+    if edit_table:
+        meta.training["edit_quality"] = edit_table
     meta.validate(name)
     d = cfg.model.latent_dim
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=f".{name}.") as tmp_s:
