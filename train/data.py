@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
+import math
 import os
 import sys
 import tempfile
-import urllib.error
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,9 +89,10 @@ DATASETS: dict[str, DatasetSpec] = {
 
 def read_idx(path: Path) -> np.ndarray:
     """Read an IDX file (gzipped when the name ends in .gz) into a numpy array."""
+    path = Path(path)
     try:
         raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
         raise DataError(f"Cannot read IDX file {path}: {exc}.") from None
     return parse_idx(raw, str(path))
 
@@ -104,7 +107,7 @@ def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:
         raise DataError(f"{name} is truncated (header is incomplete).")
     dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     dtype = np.dtype(IDX_DTYPES[raw[2]])
-    expected = header + int(np.prod(dims)) * dtype.itemsize
+    expected = header + math.prod(dims) * dtype.itemsize  # exact: np.prod wraps on int64
     if len(raw) != expected:
         raise DataError(
             f"{name} has {len(raw)} bytes but its header promises {expected} (truncated or corrupt)."
@@ -183,12 +186,12 @@ def fetch(spec: DatasetSpec, target: Path, mirrors: tuple[str, ...] | None = Non
             url = f"{mirror}{stem}.gz"
             try:
                 payload = _download(url, stem)
-            except (urllib.error.URLError, OSError, TimeoutError) as exc:
+            except (OSError, http.client.HTTPException) as exc:  # URLError, timeouts: OSError
                 errors.append(f"{url}: {getattr(exc, 'reason', exc)}")
                 continue
             try:
                 content = gzip.decompress(payload)
-            except (OSError, EOFError) as exc:
+            except (OSError, EOFError, zlib.error) as exc:
                 errors.append(f"{url}: not a valid gzip file ({exc})")
                 continue
             if sha256_hex(content) != digest:
