@@ -1023,6 +1023,7 @@ def _save_atomic(image, out: Path) -> None:
     os.close(fd)
     try:
         image.save(tmp, format="PNG")
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a preview is for everyone to read
         os.replace(tmp, out)
     finally:
         if os.path.exists(tmp):
