@@ -48,6 +48,7 @@ class GameContext:
     smooth: bool = True  # smooth (bilinear) vs nearest scaling of decoded images
     show_hud: bool = True
     time_s: float = 0.0  # simulation time, advanced by the engine
+    seed: int | None = None  # for scenes' random generators (None: a fresh seed each run)
     notices: list[tuple[str, float]] = field(default_factory=list)  # (text, expiry time_s)
     request_mode: Callable[[str], None] = lambda name: None
     push_overlay: Callable[[Scene], None] = lambda scene: None

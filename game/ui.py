@@ -33,12 +33,29 @@ def font(size: int, bold: bool = False) -> pygame.font.Font:
     return f
 
 
+@lru_cache(maxsize=1024)
+def text_surface(
+    s: str, size: int = 18, color: tuple[int, int, int] = FG, bold: bool = False
+) -> pygame.Surface:
+    """The rendered (anti-aliased) text, cached: redrawing the same label costs one blit.
+
+    Treat the returned surface as read-only (it is shared).
+    """
+    return font(size, bold).render(s, True, color)
+
+
+def clear_caches() -> None:
+    """Forget cached fonts and rendered text (call before ``pygame.quit()``)."""
+    text_surface.cache_clear()
+    font.cache_clear()
+
+
 def text(
     surface: pygame.Surface, s: str, pos: tuple[int, int], size: int = 18,
     color: tuple[int, int, int] = FG, anchor: str = "topleft", bold: bool = False,
 ) -> pygame.Rect:
     """Draw ``s`` anchored at ``pos`` (any pygame.Rect anchor name); returns its rect."""
-    img = font(size, bold).render(s, True, color)
+    img = text_surface(s, size, tuple(color), bold)
     rect = img.get_rect(**{anchor: pos})
     surface.blit(img, rect)
     return rect

@@ -1,0 +1,487 @@
+"""The engine: window, frame loop, scene stack, global actions, mode and model switching.
+
+Global actions (every mode; see assets/controls.toml):
+
+* ``quit`` (Esc) closes the top overlay, else quits; closing the window quits.
+* ``help`` (F1 / Back) shows the bindings in force; ``pause`` (P / Start) freezes the mode.
+* ``fullscreen`` (F11), ``screenshot`` (F12: a PNG in ``$ODYSSEY_CAPTURES``, default
+  ``./captures``), ``toggle_hud`` (H: FPS, frame and decode time, provider).
+* ``mode_navigator`` / ``mode_odyssey`` / ``mode_faces`` (F2 / F3 / F4) and ``next_model``
+  (M: cycles the decoders in ``pretrained/`` and ``$ODYSSEY_MODELS``).
+
+Frame contract (``loop_once``): events -> ``input.begin_frame`` + ``process_event`` ->
+global actions -> top scene ``handle`` -> fixed-step ``update`` (``FIXED_DT_S``) ->
+scene ``draw`` -> ``frame_listeners(surface, time_s)`` -> HUD -> flip. Pass ``dt`` to step
+the simulation by a known amount without sleeping (tests, benchmarks, ``--headless``).
+
+Modes are registered by import path in :data:`MODES` and imported lazily, so a missing or
+broken mode module only produces a notice. A mode class is constructed with no arguments and
+then ``enter(ctx)``; it may define ``supports(meta) -> str | None`` (a reason it cannot show
+that model), ``HELP_ACTIONS`` (action/axis names for the help overlay) and ``help_rows(inp)``.
+
+Recording hook: append ``callback(surface, time_s)`` to ``engine.frame_listeners``; it runs
+after the scenes (overlays included) are drawn and before the HUD, every frame. Bind a global
+action with ``engine.global_handlers["record"] = toggle``. ``shutdown()`` always runs (even
+after an exception or Ctrl-C) and calls ``game.recorder.finalize_all()``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pygame
+
+from game import paths, ui
+from game.decoder import Decoder
+from game.flight import FixedStep
+from game.hud import Hud
+from game.input import InputState, load_controls
+from game.modelfile import ModelFileError, ModelMeta, open_encoder, open_model
+from game.overlay import HelpOverlay, PauseOverlay
+from game.providers import provider_label
+from game.scene import GameContext, ModelHandle, Scene, SceneStack
+
+MODES: dict[str, str] = {
+    "navigator": "game.navigator:NavigatorScene",
+    "odyssey": "game.odyssey:OdysseyScene",
+    "faces": "game.faces:FaceStudioScene",
+}
+MODE_TITLES = {"navigator": "Navigator", "odyssey": "Odyssey", "faces": "Face Studio"}
+FALLBACK_MODE = "navigator"
+FPS_CAP = 60  # frames per second when running on the real clock
+FIXED_DT_S = 1.0 / 120.0  # simulation step
+HEADLESS_DT_S = 1.0 / 60.0  # simulated time per frame with --headless
+MAX_FRAME_DT_S = 0.25  # longer real frames (a drag of the window) count as this long
+DEFAULT_SIZE = (1280, 720)
+MIN_SIZE = (320, 200)
+WINDOW_TITLE = "Latent Odyssey"
+GLOBAL_ACTIONS = (
+    "quit", "help", "pause", "fullscreen", "screenshot", "toggle_hud",
+    "mode_navigator", "mode_odyssey", "mode_faces", "next_model", "record",
+)
+
+FrameListener = Callable[[pygame.Surface, float], None]
+
+
+class EngineError(RuntimeError):
+    """The engine cannot start (no suitable mode for the model, no window): one sentence."""
+
+
+def builtin_reason(mode: str, meta: ModelMeta) -> str | None:
+    """Why a mode cannot show a model, by the rules every build knows, or None."""
+    if mode == "navigator" and meta.latent_dim < 2:
+        return f"The Navigator needs at least 2 latent dimensions; {meta.name} has {meta.latent_dim}."
+    if mode == "odyssey" and meta.latent_dim < 3:
+        return "Odyssey needs a 3-D model; press M to switch model"
+    if mode == "faces" and meta.kind != "faces":
+        return "Face Studio needs a faces model; press M to switch model"
+    return None
+
+
+def load_mode_class(mode: str) -> tuple[type[Scene] | None, str | None]:
+    """(scene class, None) or (None, one-sentence reason) for a registered mode."""
+    title = MODE_TITLES.get(mode, mode)
+    spec = MODES.get(mode)
+    if spec is None:
+        return None, f"There is no mode called {mode!r}."
+    module_name, _, class_name = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            return None, f"{title} mode is not available in this build yet."
+        return None, f"{title} mode cannot start: {exc}."
+    except Exception as exc:  # a broken mode module must not take the game down
+        return None, f"{title} mode failed to load ({type(exc).__name__}: {exc})."
+    cls = getattr(module, class_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Scene)):
+        return None, f"{title} mode is not available in this build yet."
+    return cls, None
+
+
+def mode_reason(mode: str, cls: type[Scene], meta: ModelMeta) -> str | None:
+    """Why ``cls`` cannot show ``meta``: its own ``supports`` when it has one, else the rules."""
+    supports = getattr(cls, "supports", None)
+    if callable(supports):
+        try:
+            reason = supports(meta)
+        except Exception as exc:
+            return f"{MODE_TITLES.get(mode, mode)} mode cannot check this model ({exc})."
+        return reason or None
+    return builtin_reason(mode, meta)
+
+
+def save_png(surface: pygame.Surface, path: Path) -> Path:
+    """Write ``surface`` as a PNG atomically (temporary file, then rename); returns ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.partial.png")
+    try:
+        pygame.image.save(surface, str(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise
+    return path
+
+
+def open_handle(path: Path, provider: str) -> ModelHandle:
+    """Open a decoder file (and its encoder when present) into a ModelHandle."""
+    session, meta = open_model(Path(path), provider)
+    try:
+        encoder = open_encoder(Path(path), meta, provider)
+    except ModelFileError:
+        encoder = None  # the decoder alone is enough to play
+    return ModelHandle(Path(path), meta, Decoder(session, meta), encoder, provider_label(session))
+
+
+class Engine:
+    """Owns the window, the model, the input state and the scene stack."""
+
+    def __init__(
+        self,
+        model_path: Path | str,
+        mode: str = "navigator",
+        provider: str = "auto",
+        size: tuple[int, int] = DEFAULT_SIZE,
+        fullscreen: bool = False,
+        headless: bool = False,
+        seed: int | None = None,
+    ) -> None:
+        if headless:
+            os.environ["SDL_VIDEODRIVER"] = "dummy"
+            os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+        self.provider_choice = provider
+        self.headless = headless
+        self.windowed_size = (max(MIN_SIZE[0], size[0]), max(MIN_SIZE[1], size[1]))
+        self.fullscreen = False
+        self.running = True
+        self.frame_count = 0
+        self.frame_listeners: list[FrameListener] = []
+        self.global_handlers: dict[str, Callable[[], None]] = {}
+        self.hud = Hud()
+        self.stack = SceneStack()
+        self.mode_name = FALLBACK_MODE
+        self.last_screenshot: Path | None = None
+        self._meta_cache: dict[Path, ModelMeta | None] = {}
+        self._last_frame_start: float | None = None
+        self._screenshot_pending = False
+        self._shut_down = False
+
+        model = open_handle(Path(model_path), provider)  # ModelFileError before any window
+        pygame.display.init()
+        pygame.font.init()
+        self.surface = self._make_window(self.windowed_size, fullscreen)
+        pygame.display.set_caption(f"{WINDOW_TITLE} - {model.meta.name}")
+        self.clock = pygame.time.Clock()
+        self.fixed = FixedStep(FIXED_DT_S)
+        self.input = InputState(load_controls())
+        self.ctx = GameContext(model=model, input=self.input, seed=seed)
+        self.ctx.request_mode = self.switch_mode
+        self.ctx.push_overlay = lambda scene: self.stack.push(scene, self.ctx)
+        self._meta_cache[self._key(model.path)] = model.meta
+        self.global_handlers.setdefault("record", lambda: self.ctx.notify("Recording is not available in this build yet."))
+        if not self._start_mode(mode) and (mode == FALLBACK_MODE or not self._start_mode(FALLBACK_MODE)):
+            reason = builtin_reason(FALLBACK_MODE, model.meta) or "The Navigator could not start."
+            self.shutdown()
+            raise EngineError(reason)
+
+    # ------------------------------------------------------------------ window
+
+    def _make_window(self, size: tuple[int, int], fullscreen: bool) -> pygame.Surface:
+        flags = pygame.RESIZABLE
+        if fullscreen:
+            flags = pygame.FULLSCREEN
+            size = (0, 0)  # the desktop's resolution
+        try:
+            surface = pygame.display.set_mode(size, flags, vsync=0 if self.headless else 1)
+        except pygame.error:
+            surface = pygame.display.set_mode(size, flags)  # this driver cannot do vsync
+        self.fullscreen = fullscreen
+        return surface
+
+    def toggle_fullscreen(self) -> None:
+        want = not self.fullscreen
+        if want:
+            self.windowed_size = self.surface.get_size()
+        try:
+            self.surface = self._make_window(self.windowed_size, want)
+        except pygame.error as exc:
+            self.ctx.notify(f"Cannot switch to {'fullscreen' if want else 'a window'}: {exc}")
+            self.surface = pygame.display.get_surface() or self._make_window(self.windowed_size, False)
+
+    # ------------------------------------------------------------------ modes and models
+
+    @property
+    def mode_scene(self) -> Scene | None:
+        return self.stack.scenes[0] if self.stack.scenes else None
+
+    def _start_mode(self, mode: str) -> bool:
+        """Replace the stack with a fresh ``mode`` scene; False (with a notice) if it can't."""
+        cls, reason = load_mode_class(mode)
+        if cls is None:
+            self.ctx.notify(reason)
+            return False
+        reason = mode_reason(mode, cls, self.ctx.model.meta)
+        if reason:
+            self.ctx.notify(reason)
+            return False
+        previous = self.mode_name if self.stack.scenes else None
+        try:
+            self.stack.replace_all(cls(), self.ctx)
+        except Exception as exc:  # a mode that fails to start leaves the last one running
+            self.ctx.notify(f"{MODE_TITLES.get(mode, mode)} mode failed to start ({type(exc).__name__}: {exc}).")
+            if previous and previous != mode:
+                self._start_mode(previous)
+            elif mode != FALLBACK_MODE:
+                self._start_mode(FALLBACK_MODE)
+            return False
+        self.mode_name = mode
+        return True
+
+    def switch_mode(self, mode: str) -> bool:
+        """Switch to ``mode``, loading a suitable model from the model folders if needed."""
+        cls, reason = load_mode_class(mode)
+        if cls is None:
+            self.ctx.notify(reason)
+            return False
+        if mode_reason(mode, cls, self.ctx.model.meta):
+            alternative = self._suitable_model(mode, cls)
+            if alternative is not None and self._set_model(alternative):
+                self.ctx.notify(f"Switched to {self.ctx.model.meta.name} for {MODE_TITLES.get(mode, mode)}")
+            else:
+                self.ctx.notify(mode_reason(mode, cls, self.ctx.model.meta))
+                return False
+        return self._start_mode(mode)
+
+    @staticmethod
+    def _key(path: Path) -> Path:
+        try:
+            return Path(path).resolve()
+        except OSError:
+            return Path(path)
+
+    def _peek_meta(self, path: Path) -> ModelMeta | None:
+        key = self._key(path)
+        if key not in self._meta_cache:
+            try:
+                self._meta_cache[key] = open_model(path, "cpu")[1]
+            except ModelFileError:
+                self._meta_cache[key] = None
+        return self._meta_cache[key]
+
+    def _suitable_model(self, mode: str, cls: type[Scene]) -> Path | None:
+        """The first model (same dataset first) in the model folders that ``mode`` can show."""
+        current = self.ctx.model.meta
+        candidates = [p for p in paths.list_models() if self._key(p) != self._key(self.ctx.model.path)]
+        metas = [(p, self._peek_meta(p)) for p in candidates]
+        metas = [(p, m) for p, m in metas if m is not None and not mode_reason(mode, cls, m)]
+        metas.sort(key=lambda pm: (pm[1].dataset != current.dataset, pm[1].kind != current.kind))
+        return metas[0][0] if metas else None
+
+    def _set_model(self, path: Path) -> bool:
+        """Open ``path`` and make it the current model (the mode scene is NOT restarted)."""
+        try:
+            handle = open_handle(path, self.provider_choice)
+        except ModelFileError as exc:
+            self._meta_cache[self._key(path)] = None
+            self.ctx.notify(str(exc), 5.0)
+            return False
+        self._meta_cache[self._key(path)] = handle.meta
+        self.ctx.model = handle
+        pygame.display.set_caption(f"{WINDOW_TITLE} - {handle.meta.name}")
+        return True
+
+    def next_model(self) -> bool:
+        """Cycle to the next decoder in the model folders, keeping the mode if it fits."""
+        models = paths.list_models()
+        keys = [self._key(p) for p in models]
+        here = self._key(self.ctx.model.path)
+        if here not in keys:
+            models, keys = [self.ctx.model.path, *models], [here, *keys]
+        if len(models) < 2:
+            self.ctx.notify("No other models found (put .onnx files in pretrained/ or $ODYSSEY_MODELS)", 4.0)
+            return False
+        start = keys.index(here)
+        for step in range(1, len(models)):
+            candidate = models[(start + step) % len(models)]
+            if self._set_model(candidate):
+                break
+        else:
+            return False
+        meta = self.ctx.model.meta
+        cls, _ = load_mode_class(self.mode_name)
+        if cls is not None and not mode_reason(self.mode_name, cls, meta) and self._start_mode(self.mode_name):
+            self.ctx.notify(f"Model: {meta.name}")
+            return True
+        self.ctx.notify(f"Model: {meta.name} ({MODE_TITLES.get(self.mode_name, self.mode_name)} cannot show it; Navigator)", 4.0)
+        self._start_mode(FALLBACK_MODE)
+        return True
+
+    # ------------------------------------------------------------------ overlays
+
+    def help_overlay(self) -> HelpOverlay:
+        scene = self.mode_scene
+        inp = self.input
+        title = MODE_TITLES.get(self.mode_name, self.mode_name)
+        rows_fn = getattr(scene, "help_rows", None)
+        groups: list[tuple[str, list[str]]] = [("Everywhere", list(GLOBAL_ACTIONS))]
+        extra: dict = {}
+        if callable(rows_fn):
+            groups.append((title, []))
+            extra[title] = list(rows_fn(inp))
+        else:
+            names = getattr(scene, "HELP_ACTIONS", None)
+            if names is None:
+                names = [n for n in list(inp.map.actions) + list(inp.map.axes) if n not in GLOBAL_ACTIONS]
+            groups.append((title, list(names)))
+        return HelpOverlay.for_bindings(inp, groups, extra)
+
+    def _toggle_overlay(self, kind: type[Scene], make: Callable[[], Scene]) -> None:
+        if isinstance(self.stack.top, kind):
+            self.stack.pop()
+        else:
+            self.stack.push(make(), self.ctx)
+
+    # ------------------------------------------------------------------ the frame
+
+    def _route_event(self, event: pygame.event.Event) -> None:
+        t = event.type
+        if t == pygame.QUIT:
+            self.running = False
+        elif t == pygame.CONTROLLERDEVICEADDED:
+            before = set(self.input.controllers)
+            self.input.process_event(event)
+            added = [n for n in self.input.controllers if n not in before]
+            self.ctx.notify(f"Controller connected: {added[0] if added else 'game controller'}")
+            return
+        elif t == pygame.CONTROLLERDEVICEREMOVED:
+            self.input.process_event(event)
+            self.ctx.notify("Controller disconnected; keyboard active")
+            return
+        elif t in (pygame.VIDEORESIZE, pygame.WINDOWSIZECHANGED):
+            self.surface = pygame.display.get_surface() or self.surface
+        self.input.process_event(event)
+
+    def _global_actions(self) -> None:
+        inp = self.input
+        if inp.pressed("quit"):
+            if len(self.stack.scenes) > 1:
+                self.stack.pop()
+            else:
+                self.running = False
+        if inp.pressed("help"):
+            self._toggle_overlay(HelpOverlay, self.help_overlay)
+        if inp.pressed("pause"):
+            self._toggle_overlay(PauseOverlay, PauseOverlay)
+        if inp.pressed("fullscreen"):
+            self.toggle_fullscreen()
+        if inp.pressed("screenshot"):
+            self._screenshot_pending = True
+        if inp.pressed("toggle_hud"):
+            self.ctx.show_hud = not self.ctx.show_hud
+        for action, mode in (("mode_navigator", "navigator"), ("mode_odyssey", "odyssey"), ("mode_faces", "faces")):
+            if inp.pressed(action):
+                if mode == self.mode_name and len(self.stack.scenes) > 1:
+                    while len(self.stack.scenes) > 1:
+                        self.stack.pop()
+                elif mode != self.mode_name:
+                    self.switch_mode(mode)
+        if inp.pressed("next_model"):
+            self.next_model()
+        for action, handler in self.global_handlers.items():
+            if action in inp.map.actions and inp.pressed(action):
+                handler()
+
+    def loop_once(self, dt: float | None = None) -> None:
+        """One frame. ``dt`` None: wait for the 60 FPS clock and use the real elapsed time."""
+        start = time.perf_counter()
+        interval = None if self._last_frame_start is None else start - self._last_frame_start
+        self._last_frame_start = start
+        if dt is None:
+            dt = min(MAX_FRAME_DT_S, self.clock.tick(FPS_CAP) / 1000.0)
+            start = time.perf_counter()
+        runs_before = self.ctx.model.decoder.runs
+        self.input.begin_frame()
+        for event in pygame.event.get():
+            self._route_event(event)
+        self._global_actions()
+        if self.running and self.stack.top is not None:
+            self.stack.top.handle(self.input)
+            self.stack.prune()
+        for _ in range(self.fixed.advance(dt)):
+            self.ctx.time_s += self.fixed.dt
+            if self.stack.top is not None:
+                self.stack.top.update(self.fixed.dt)
+        self.stack.prune()
+        self.surface = pygame.display.get_surface() or self.surface
+        self.surface.fill(ui.BG)
+        self.stack.draw(self.surface)
+        for listener in list(self.frame_listeners):
+            listener(self.surface, self.ctx.time_s)
+        if self._screenshot_pending:
+            self._screenshot_pending = False
+            self._take_screenshot()
+        decoder = self.ctx.model.decoder
+        self.hud.record_frame(interval, time.perf_counter() - start, decoder.last_decode_ms, decoder.runs != runs_before)
+        self.hud.draw(self.surface, self.ctx)
+        pygame.display.flip()
+        self.frame_count += 1
+
+    def _take_screenshot(self) -> None:
+        folder = paths.captures_dir()
+        stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
+        path = folder / f"odyssey-{stamp}.png"
+        n = 2
+        while path.exists():
+            path = folder / f"odyssey-{stamp}-{n}.png"
+            n += 1
+        try:
+            self.last_screenshot = save_png(self.surface, path)
+            self.ctx.notify(f"Screenshot saved: {path}")
+        except (OSError, pygame.error) as exc:
+            self.ctx.notify(f"Cannot save a screenshot in {folder}: {getattr(exc, 'strerror', None) or exc}", 5.0)
+
+    def save_frame(self, path: Path) -> Path:
+        """Write the current window contents (with the HUD) as a PNG."""
+        return save_png(self.surface, Path(path))
+
+    def run(self, frames: int | None = None, screenshot: Path | None = None) -> None:
+        """Play until quit (or ``frames`` frames); always ends with ``shutdown()``.
+
+        Headless engines step a fixed ``HEADLESS_DT_S`` per frame without sleeping.
+        ``screenshot``: save the last frame there as a PNG before shutting down.
+        """
+        try:
+            while self.running and (frames is None or self.frame_count < frames):
+                self.loop_once(HEADLESS_DT_S if self.headless else None)
+            if screenshot is not None and self.frame_count:
+                self.save_frame(screenshot)
+        finally:
+            self.shutdown()
+
+    def shutdown(self, quit_pygame: bool = True) -> None:
+        """Finalize recordings, leave the scenes and close the window (idempotent)."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        try:
+            from game.recorder import finalize_all
+
+            finalize_all()
+        finally:
+            while self.stack.scenes:
+                try:
+                    self.stack.pop()
+                except Exception:
+                    self.stack.scenes.clear()
+            if quit_pygame:
+                ui.clear_caches()
+                pygame.display.quit()

@@ -1,0 +1,264 @@
+"""The ``odyssey`` command: play the explorer, or describe a model file.
+
+Usage::
+
+    odyssey [play] [--model NAME|PATH] [--mode navigator|odyssey|faces]
+                   [--provider auto|cpu|cuda] [--size WxH] [--fullscreen]
+                   [--headless] [--frames N] [--screenshot PATH] [--seed S]
+    odyssey info MODEL
+
+Plain ``odyssey`` plays the shipped ``mnist-2d`` model (``mnist-3d`` for ``--mode odyssey``,
+``faces`` for ``--mode faces``, when shipped). ``--frames N --screenshot PATH`` runs N frames
+and saves the last one as a PNG; with ``--headless`` it renders on SDL's dummy driver with a
+fixed 1/60 s per frame, so the result is deterministic. Every bad input prints one sentence
+to stderr and exits with status 2 (1 for a model or runtime problem); Ctrl-C exits with 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from pathlib import Path
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+from game import paths  # noqa: E402
+from game.input import ControlsError  # noqa: E402
+from game.modelfile import ModelFileError, ModelMeta, open_model  # noqa: E402
+
+MODES = ("navigator", "odyssey", "faces")
+DEFAULT_MODELS = {"navigator": "mnist-2d", "odyssey": "mnist-3d", "faces": "faces"}
+MAX_SIDE_PX = 16384
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+
+
+class UsageError(Exception):
+    """A bad command-line value; the message is one sentence."""
+
+
+class OdysseyArgumentParser(argparse.ArgumentParser):
+    """argparse that reports mistakes as one sentence on stderr (no usage dump, no traceback)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        text = message.strip()
+        text = text[:1].upper() + text[1:]
+        if not text.endswith("."):
+            text += "."
+        sys.stderr.write(f"odyssey: {text} (see odyssey --help)\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def parse_size(value: str) -> tuple[int, int]:
+    """``"1280x720"`` -> (1280, 720); raises argparse.ArgumentTypeError with one sentence."""
+    m = re.fullmatch(r"\s*(\d{1,6})\s*[xX×]\s*(\d{1,6})\s*", value)
+    if not m:
+        raise argparse.ArgumentTypeError(f"window size {value!r} is not WIDTHxHEIGHT, e.g. 1280x720")
+    w, h = int(m.group(1)), int(m.group(2))
+    from game.app import MIN_SIZE
+
+    if w < MIN_SIZE[0] or h < MIN_SIZE[1] or w > MAX_SIDE_PX or h > MAX_SIDE_PX:
+        raise argparse.ArgumentTypeError(
+            f"window size {value!r} must be at least {MIN_SIZE[0]}x{MIN_SIZE[1]} and at most {MAX_SIDE_PX} per side"
+        )
+    return w, h
+
+
+def positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} must be at least 1")
+    return n
+
+
+def seed_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seed {value!r} is not a whole number") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"seed {value!r} must not be negative")
+    return n
+
+
+def build_parser() -> OdysseyArgumentParser:
+    parser = OdysseyArgumentParser(
+        prog="odyssey",
+        description="Fly through the latent space of Variational Autoencoders.",
+        epilog="Plain 'odyssey' is 'odyssey play'. Press F1 in the game for the controls.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="{play,info}")
+    play = sub.add_parser("play", help="play the explorer (the default)", description="Play the explorer.")
+    play.add_argument("--model", metavar="NAME|PATH", help="a shipped model name (mnist-2d) or a path to a .onnx decoder")
+    play.add_argument("--mode", choices=MODES, default="navigator", help="the mode to start in (default navigator)")
+    play.add_argument("--provider", choices=("auto", "cpu", "cuda"), default="auto", help="ONNX Runtime provider (default auto)")
+    play.add_argument("--size", type=parse_size, default=(1280, 720), metavar="WxH", help="window size (default 1280x720)")
+    play.add_argument("--fullscreen", action="store_true", help="start in fullscreen (F11 toggles)")
+    play.add_argument("--headless", action="store_true", help="no window: SDL dummy driver, fixed 1/60 s per frame (needs --frames)")
+    play.add_argument("--frames", type=positive_int, metavar="N", help="stop after N frames")
+    play.add_argument("--screenshot", type=Path, metavar="PATH", help="save the last frame as a PNG")
+    play.add_argument("--seed", type=seed_int, metavar="S", help="seed for random jumps (default: fresh each run)")
+    info = sub.add_parser("info", help="describe a model file", description="Print a model's metadata.")
+    info.add_argument("model", metavar="MODEL", help="a shipped model name or a path to a .onnx decoder")
+    return parser
+
+
+def resolve(name_or_path: str) -> Path:
+    path = paths.find_model(name_or_path)
+    if path is None:
+        raise UsageError(paths.describe_missing_model(name_or_path))
+    return path
+
+
+def check_screenshot_path(path: Path) -> Path:
+    """The screenshot path, its folder created; raises UsageError if it cannot be written."""
+    if path.suffix.lower() != ".png":
+        raise UsageError(f"Screenshot path {path} must end in .png.")
+    if path.is_dir():
+        raise UsageError(f"Screenshot path {path} is a folder; give a file name ending in .png.")
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"Cannot create the folder {folder} for the screenshot ({exc.strerror or exc}).") from None
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise UsageError(f"Cannot write the screenshot {path}: permission denied.")
+    return path
+
+
+def cmd_play(args: argparse.Namespace) -> int:
+    if args.headless and args.frames is None:
+        raise UsageError("--headless needs --frames N, since there is no window to close.")
+    if args.model is None:
+        name = DEFAULT_MODELS[args.mode]
+        path = paths.find_model(name) or paths.find_model(paths.DEFAULT_MODEL)
+        if path is None:
+            raise UsageError(
+                f"The shipped model {paths.DEFAULT_MODEL} is missing from {paths.pretrained_dir()}; "
+                f"pass --model PATH to a .onnx decoder."
+            )
+    else:
+        path = resolve(args.model)
+    screenshot = check_screenshot_path(args.screenshot) if args.screenshot is not None else None
+
+    import pygame
+
+    from game.app import Engine, EngineError
+
+    try:
+        engine = Engine(
+            path, mode=args.mode, provider=args.provider, size=args.size,
+            fullscreen=args.fullscreen, headless=args.headless, seed=args.seed,
+        )
+    except EngineError as exc:
+        raise UsageError(str(exc)) from None
+    except pygame.error as exc:
+        raise UsageError(f"Cannot open a window ({exc}); try --headless --frames N.") from None
+    try:
+        engine.run(frames=args.frames, screenshot=screenshot)
+    except (OSError, pygame.error) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise UsageError(f"Cannot write the screenshot {screenshot}: {reason}.") from None
+    return 0
+
+
+def _fmt(v: float) -> str:
+    return f"{v:+.3f}"
+
+
+def describe(meta: ModelMeta, path: Path) -> str:
+    """The model's metadata as readable text."""
+    lines: list[str] = []
+    add = lines.append
+    size = path.stat().st_size if path.exists() else 0
+    c, h, w = meta.image_shape
+    add(f"{meta.name}  ({meta.kind}, dataset {meta.dataset})")
+    add(f"  file            {path}  ({size / 1e6:.1f} MB, format version {meta.format_version})")
+    add(f"  latent dim      {meta.latent_dim}")
+    add(f"  image shape     {c} x {h} x {w} (C x H x W), values in [{meta.value_range[0]:g}, {meta.value_range[1]:g}]")
+    classes = ", ".join(meta.class_names) if meta.class_names else "none"
+    add(f"  classes ({len(meta.class_names)})    {classes}")
+    encoder = "none"
+    if meta.encoder_file:
+        there = path.with_name(meta.encoder_file).is_file()
+        encoder = f"{meta.encoder_file} ({'present' if there else 'missing'})"
+    add(f"  encoder file    {encoder}")
+    add(f"  attributes      {', '.join(meta.attributes) if meta.attributes else 'none'}")
+    add(f"  sample points   {len(meta.sample_z)} encoded training points")
+    add("")
+    dims = list(range(meta.latent_dim))
+    shown = dims[:8]
+    more = f"  (+{meta.latent_dim - len(shown)} more dims)" if len(dims) > len(shown) else ""
+    header = "  " + " " * 16 + "".join(f"{'z' + str(d):>9}" for d in shown)
+    add("  latent bounds" + (f" (percentiles {meta.latent_percentiles[0]:g}-{meta.latent_percentiles[1]:g})") + more)
+    add(header)
+    for label, values in (("lo", meta.latent_lo), ("hi", meta.latent_hi), ("mean", meta.latent_mean), ("std", meta.latent_std)):
+        add(f"  {label:<16}" + "".join(f"{_fmt(values[d]):>9}" for d in shown))
+    if meta.class_names:
+        add("")
+        add("  centroids")
+        add(header)
+        for name, cen in zip(meta.class_names, meta.centroids, strict=True):
+            add(f"  {name[:16]:<16}" + "".join(f"{_fmt(cen[d]):>9}" for d in shown))
+    if meta.metrics:
+        add("")
+        add("  metrics")
+        for key, value in meta.metrics.items():
+            add(f"    {key:<26} {_value(value)}")
+    if meta.training:
+        add("")
+        add("  training")
+        for key, value in meta.training.items():
+            add(f"    {key:<26} {_value(value)}")
+    return "\n".join(lines)
+
+
+def _value(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_value(v)}" for k, v in value.items())
+    return str(value)
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    path = resolve(args.model)
+    _session, meta = open_model(path, "cpu")
+    print(describe(meta, path))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``odyssey`` console script; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in ("play", "info", "-h", "--help")):
+        argv = ["play", *argv]
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error already reported (2)
+        return int(exc.code or 0)
+    try:
+        return cmd_info(args) if args.command == "info" else cmd_play(args)
+    except UsageError as exc:
+        print(f"odyssey: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ModelFileError as exc:
+        print(f"odyssey: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("odyssey: interrupted.", file=sys.stderr)
+        return 130
+    except ControlsError as exc:
+        print(f"odyssey: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""The HUD: frame rate, frame and decode time, provider; and on-screen notices (toasts).
+
+The engine draws the HUD after the frame listeners (so recordings don't contain it):
+
+* the readout, a small pill in the top-right corner (toggled with ``toggle_hud``, H):
+  ``60 FPS | frame 2.1 ms | decode 0.4 ms | CPU``. FPS and frame time are averages over
+  the last ``AVERAGE_FRAMES`` frames of wall time; "decode" is the latest onnxruntime run
+  and reads "cached" when the last frame needed none.
+* notices (``ctx.notify(text, seconds)``), always shown: the newest ``MAX_NOTICES`` stacked
+  at the bottom centre, fading out over their last ``FADE_S`` seconds.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import pygame
+
+from game import ui
+from game.scene import GameContext
+
+AVERAGE_FRAMES = 30  # frames averaged for the FPS / frame-time readout
+MAX_NOTICES = 4  # toasts shown at once
+FADE_S = 0.4  # seconds a notice takes to fade out
+READOUT_FONT_PX = 14
+NOTICE_FONT_PX = 17
+MARGIN_PX = 10
+
+
+class Hud:
+    """Collects per-frame timings from the engine and draws the readout and the notices."""
+
+    def __init__(self) -> None:
+        self._intervals: deque[float] = deque(maxlen=AVERAGE_FRAMES)  # s between frames
+        self._work: deque[float] = deque(maxlen=AVERAGE_FRAMES)  # s spent inside a frame
+        self.decode_ms = 0.0  # latest onnxruntime run
+        self.decoded_last_frame = False
+
+    def record_frame(self, interval_s: float | None, work_s: float, decode_ms: float, decoded: bool) -> None:
+        """Feed one frame: wall time since the previous frame started (None for the first),
+        time spent in the frame, the decoder's latest run time and whether it ran."""
+        if interval_s is not None and interval_s > 0.0:
+            self._intervals.append(interval_s)
+        self._work.append(max(0.0, work_s))
+        self.decode_ms = decode_ms
+        self.decoded_last_frame = decoded
+
+    @property
+    def fps(self) -> float:
+        if not self._intervals:
+            return 0.0
+        return len(self._intervals) / sum(self._intervals)
+
+    @property
+    def frame_ms(self) -> float:
+        return 1000.0 * sum(self._work) / len(self._work) if self._work else 0.0
+
+    def readout_text(self, ctx: GameContext) -> str:
+        decode = f"decode {self.decode_ms:.2f} ms" if self.decoded_last_frame else "decode cached"
+        return f"{self.fps:.0f} FPS  |  frame {self.frame_ms:.1f} ms  |  {decode}  |  {ctx.model.provider}"
+
+    def draw(self, surface: pygame.Surface, ctx: GameContext) -> None:
+        """Readout (when ``ctx.show_hud``) and notices."""
+        if ctx.show_hud:
+            self._draw_readout(surface, ctx)
+        self._draw_notices(surface, ctx)
+
+    def _draw_readout(self, surface: pygame.Surface, ctx: GameContext) -> None:
+        label = ui.font(READOUT_FONT_PX).render(self.readout_text(ctx), True, ui.DIM)
+        rect = label.get_rect(topright=(surface.get_width() - MARGIN_PX - 6, MARGIN_PX + 5))
+        ui.panel(surface, rect.inflate(16, 8), alpha=215, color=(8, 10, 18), radius=10)
+        surface.blit(label, rect)
+
+    def _draw_notices(self, surface: pygame.Surface, ctx: GameContext) -> None:
+        now = ctx.time_s
+        ctx.notices[:] = [(t, end) for t, end in ctx.notices if end > now]
+        shown = ctx.notices[-MAX_NOTICES:]
+        y = surface.get_height() - 2 * MARGIN_PX
+        for text, end in reversed(shown):
+            fade = max(0.0, min(1.0, (end - now) / FADE_S))
+            label = ui.font(NOTICE_FONT_PX).render(text, True, ui.FG)
+            rect = label.get_rect(midbottom=(surface.get_width() // 2, y))
+            box = rect.inflate(28, 14)
+            layer = pygame.Surface(box.size, pygame.SRCALPHA)
+            pygame.draw.rect(layer, (*ui.PANEL, 235), layer.get_rect(), border_radius=12)
+            pygame.draw.rect(layer, (*ui.ACCENT, 200), layer.get_rect(), width=1, border_radius=12)
+            layer.blit(label, label.get_rect(center=layer.get_rect().center))
+            if fade < 1.0:
+                layer.set_alpha(int(255 * fade))
+            surface.blit(layer, box)
+            y = box.top - 8
