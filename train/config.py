@@ -33,7 +33,7 @@ class TrainConfig:
     mse_sigma: float = 0.1  # Gaussian decoder std for the mse loss, in [0,1] pixel units
     binarize: bool = False
     limit: int | None = None  # first N training images (smoke runs)
-    faces_train: int = 30000  # synthetic faces (faces preset)
+    faces_train: int = 20000  # synthetic faces (faces preset)
     faces_test: int = 3000
     seed: int = 0
     device: str = "auto"
@@ -58,7 +58,7 @@ PRESETS: dict[str, TrainConfig] = {
         preset="fashion-3d", dataset="fashion-mnist", model=PRESET_CONFIGS["vae3d"]
     ),
     "faces": TrainConfig(
-        preset="faces", dataset="faces", model=PRESET_CONFIGS["face"], epochs=20, loss="mse",
+        preset="faces", dataset="faces", model=PRESET_CONFIGS["face"], epochs=15, loss="mse",
         warmup_epochs=3.0,
     ),
 }
