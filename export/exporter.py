@@ -82,8 +82,13 @@ class ExportResult:
 def load_trained(checkpoint: Path) -> tuple[ConvVAE, TrainConfig, dict]:
     """Rebuild the model of a checkpoint in eval mode."""
     state = ckpt_io.load(checkpoint)
-    cfg = TrainConfig.from_dict(state["config"])
-    model = build_model(cfg.model)
+    try:
+        cfg = TrainConfig.from_dict(state["config"])
+        model = build_model(cfg.model)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ExportError(
+            f"{checkpoint} holds a training config this version cannot rebuild ({type(exc).__name__}: {exc})."
+        ) from None
     try:
         model.load_state_dict(state["model"])
     except RuntimeError:
@@ -144,6 +149,7 @@ def build_metadata(
             "preset": cfg.preset, "epochs": cfg.epochs, "batch_size": cfg.batch_size, "lr": cfg.lr,
             "beta_max": cfg.beta_max, "warmup_epochs": cfg.warmup_epochs, "loss": cfg.loss,
             "binarize": cfg.binarize, "seed": cfg.seed, "parameters": count_parameters(model),
+            "mse_sigma": cfg.mse_sigma, "limit": cfg.limit,  # to re-derive the metrics from the file
             "architecture": cfg.model.to_dict(),
         },
         encoder_file=encoder_file,

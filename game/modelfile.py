@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -131,9 +132,22 @@ class ModelMeta:
         def bad(what: str) -> ModelFileError:
             return ModelFileError(f"{source} metadata is inconsistent: {what}.")
 
+        for name in ("name", "kind", "dataset", "encoder_file"):
+            if not isinstance(getattr(self, name), str):
+                raise bad(f"{name} is not a string")
+        if not isinstance(self.class_names, list) or not all(isinstance(c, str) for c in self.class_names):
+            raise bad("class_names is not a list of strings")
+        for name in ("attributes", "metrics", "training"):
+            if not isinstance(getattr(self, name), dict):
+                raise bad(f"{name} is not a JSON object")
+        if self.encoder_file and (
+            Path(self.encoder_file).name != self.encoder_file or self.encoder_file in (".", "..")
+            or "\\" in self.encoder_file
+        ):
+            raise bad(f"encoder_file {self.encoder_file!r} is not a bare file name")
         if self.kind not in KINDS:
             raise bad(f"kind {self.kind!r} is not one of {', '.join(KINDS)}")
-        if not isinstance(self.latent_dim, int) or self.latent_dim < 1:
+        if isinstance(self.latent_dim, bool) or not isinstance(self.latent_dim, int) or self.latent_dim < 1:
             raise bad(f"latent_dim {self.latent_dim!r} is not a positive integer")
         if (
             not isinstance(self.image_shape, list) or len(self.image_shape) != 3
@@ -144,8 +158,14 @@ class ModelMeta:
         d = self.latent_dim
         _check_matrix(self.centroids, len(self.class_names), d, "centroids", bad)
         _check_matrix(self.sample_z, None, d, "sample_z", bad)
+        if not isinstance(self.sample_labels, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in self.sample_labels
+        ):
+            raise bad("sample_labels is not a list of integers")
         if len(self.sample_labels) != len(self.sample_z):
             raise bad("sample_labels and sample_z differ in length")
+        for name in ("value_range", "latent_percentiles"):
+            _check_matrix([getattr(self, name)], 1, 2, name, bad)
         for name in ("latent_lo", "latent_hi", "latent_mean", "latent_std"):
             _check_matrix([getattr(self, name)], 1, d, name, bad)
         if any(lo >= hi for lo, hi in zip(self.latent_lo, self.latent_hi, strict=True)):
@@ -169,7 +189,7 @@ def _check_matrix(rows, n_rows, n_cols: int, what: str, bad) -> None:
     for row in rows:
         if not isinstance(row, list) or len(row) != n_cols:
             raise bad(f"{what} rows should have {n_cols} values")
-        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in row):
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in row):
             raise bad(f"{what} holds a non-finite or non-numeric value")
 
 
@@ -210,18 +230,52 @@ def check_decoder_signature(sess, meta: ModelMeta, source: str) -> None:
 def check_encoder_signature(sess, meta: ModelMeta, source: str) -> None:
     inputs, outputs = sess.get_inputs(), sess.get_outputs()
     names = tuple(o.name for o in outputs)
-    if len(inputs) != 1 or len(inputs[0].shape) != 4 or names[:2] != ENCODER_OUTPUTS:
+    if (
+        len(inputs) != 1 or inputs[0].name != ENCODER_INPUT or len(inputs[0].shape) != 4
+        or names[:2] != ENCODER_OUTPUTS
+    ):
         raise ModelFileError(f"{source} is not an encoder (expects image [N, C, H, W] -> mu, logvar).")
+    in_shape = inputs[0].shape[1:]
+    if all(isinstance(v, int) for v in in_shape) and list(in_shape) != meta.image_shape:
+        raise ModelFileError(
+            f"{source} encodes images of shape {in_shape}, but the decoder makes {meta.image_shape}."
+        )
     if outputs[0].shape[-1] != meta.latent_dim:
         raise ModelFileError(f"{source} encodes to {outputs[0].shape[-1]} dims, not {meta.latent_dim}.")
+
+
+REASON_CHARS = 160  # longest runtime error text quoted in a ModelFileError
+
+
+def _reason(exc: Exception) -> str:
+    """The first line of an onnxruntime error, without its status-code prefix, shortened."""
+    text = str(exc).strip()
+    if not text:
+        return type(exc).__name__
+    line = re.sub(r"^\[ONNXRuntimeError\] : \d+ : ", "", text.splitlines()[0]).rstrip(". ")
+    if len(line) > REASON_CHARS:
+        line = line[: REASON_CHARS - 3].rsplit(" ", 1)[0] + "..."
+    return line
+
+
+def _quiet_run():
+    """RunOptions that keep onnxruntime from logging a failed probe run to stderr."""
+    import onnxruntime as ort
+
+    opts = ort.RunOptions()
+    opts.log_severity_level = 4  # fatal only: the ModelFileError speaks instead
+    return opts
 
 
 def resolve_model_path(name_or_path: str, models_dir: Path) -> Path:
     """A shipped model name (``mnist-2d``) or a path to a ``.onnx`` file -> the decoder path."""
     p = Path(name_or_path)
-    if p.suffix == ".onnx" or p.exists():
+    if p.suffix == ".onnx" or p.is_file():
         return p
-    return models_dir / f"{name_or_path}.onnx"
+    shipped = models_dir / f"{name_or_path}.onnx"
+    if p.exists() and not shipped.exists():
+        return p  # e.g. a folder: open_model says what is wrong with it
+    return shipped  # a name wins over a same-named folder in the working directory
 
 
 def open_model(path: Path, provider: str = "auto"):
@@ -245,10 +299,14 @@ def open_model(path: Path, provider: str = "auto"):
     try:
         sess = make_session(path, provider)
     except Exception as exc:  # onnxruntime raises its own exception types for broken files
-        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        reason = _reason(exc)
         raise ModelFileError(f"Model file {path} is not a readable ONNX model ({reason}).") from None
     meta = read_metadata_from_session(sess, str(path))
-    probe = sess.run(None, {DECODER_INPUT: np.zeros((1, meta.latent_dim), np.float32)})[0]
+    try:
+        probe = sess.run(None, {DECODER_INPUT: np.zeros((1, meta.latent_dim), np.float32)}, _quiet_run())[0]
+    except Exception as exc:  # a graph that loads but cannot run (e.g. an impossible Reshape)
+        reason = _reason(exc)
+        raise ModelFileError(f"Model file {path} fails to decode a latent ({reason}).") from None
     if not np.all(np.isfinite(probe)):
         raise ModelFileError(f"Model file {path} decodes to non-finite values (NaN or Inf weights).")
     if list(probe.shape[1:]) != meta.image_shape:
@@ -270,7 +328,7 @@ def open_encoder(decoder_path: Path, meta: ModelMeta, provider: str = "auto"):
     try:
         sess = make_session(path, provider)
     except Exception as exc:
-        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        reason = _reason(exc)
         raise ModelFileError(f"Encoder file {path} is not a readable ONNX model ({reason}).") from None
     check_encoder_signature(sess, meta, str(path))
     return sess
