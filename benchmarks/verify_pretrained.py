@@ -52,6 +52,7 @@ KNN_K = 5
 KNN_CHUNK = 256  # test points per distance block: (256, N_train) float32
 P_CLIP = 1e-7  # Bernoulli probabilities are clipped to [P_CLIP, 1 - P_CLIP]
 MSE_SIGMA_DEFAULT = 0.1  # TrainConfig.mse_sigma, for files that do not record it
+KL_DIMS_SHOWN = 8  # per-dimension KL rows printed (all of them are in run()'s dict)
 
 
 # --------------------------------------------------------------------------- numerics
@@ -283,11 +284,22 @@ def format_table(results: dict) -> str:
         lines.append(head)
         if res["rows"]:
             lines.append(f"  {'metric':<16} {'card':>12} {'recomputed':>12} {'diff':>10}")
+            hidden = [
+                r for r in res["rows"]
+                if r["metric"].startswith("kl_dim_") and int(r["metric"][7:]) >= KL_DIMS_SHOWN
+            ]
             for r in res["rows"]:
+                if any(r is h for h in hidden):
+                    continue
                 digits = 4 if r["metric"] == "knn5_accuracy" else 3
                 lines.append(
                     f"  {r['metric']:<16} {_num(r['card'], digits):>12} "
                     f"{_num(r['recomputed'], digits):>12} {_num(r['diff'], digits):>10}"
+                )
+            if hidden:
+                worst = max((abs(r["diff"]) for r in hidden if r["diff"] is not None), default=None)
+                lines.append(
+                    f"  ... {len(hidden)} more kl_dim rows, max |diff| {_num(worst, 4)} (see --json)"
                 )
         lines += [f"  note: {n}" for n in res["notes"]]
         lines.append("")
