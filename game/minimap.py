@@ -1,0 +1,144 @@
+"""The Odyssey minimap: a radar of the model's encoded sample points in the ship's frame.
+
+The map looks down the ship's *up* axis with the ship's forward pointing to the top of the
+map, so what lies ahead on the map lies ahead in flight, and yawing turns the map. It is
+centred on the middle of the latent bounds, not on the ship, so the whole cloud stays in
+view and the ship moves across it. Points are coloured by class; points above the ship's
+plane are bright, points below it dim. The tour path, the tunnel layer points and the ship
+(a triangle pointing forward) are drawn over the cloud.
+
+Cost per frame: one vectorised projection of the M points (M <= a few thousand), a depth
+sort, and fancy-indexed writes into the surface's pixel array (``pygame.surfarray``);
+no per-point draw calls. The frame, rings and colour table are built once.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pygame
+
+from game import ui
+
+MAP_FILL = 0.46  # the bounds' half-diagonal spans this fraction of the map size
+HEIGHT_LEVELS = (0.38, 0.68, 1.0)  # brightness of points below / near / above the ship
+HEIGHT_BAND = 0.08  # |height| below this fraction of the half-diagonal counts as "near"
+BACKGROUND = (10, 13, 24)
+RING = (40, 52, 84)
+PATH_COLOUR = (255, 196, 64)
+LAYER_COLOUR = (120, 230, 255)
+SHIP_COLOUR = (255, 255, 255)
+
+
+class Minimap:
+    """Radar of sample points (see the module docstring). Call :meth:`set_points` first."""
+
+    def __init__(self, size: int = 200) -> None:
+        self.size = int(size)
+        self.surface = pygame.Surface((self.size, self.size))
+        self._frame = self._make_frame()
+        self._pts = np.zeros((0, 3))
+        self._label_idx = np.zeros(0, np.int64)
+        self._colours = np.zeros((1, len(HEIGHT_LEVELS)), np.uint32)
+        self._centre = np.zeros(3)
+        self._half_diag = 1.0
+        self._scale = 1.0
+
+    def _make_frame(self) -> pygame.Surface:
+        s = self.size
+        frame = pygame.Surface((s, s))
+        frame.fill(BACKGROUND)
+        c = s // 2
+        for r in (0.15, 0.3, 0.46):
+            pygame.draw.circle(frame, RING, (c, c), int(r * s), width=1)
+        pygame.draw.line(frame, RING, (c, 4), (c, s - 4))
+        pygame.draw.line(frame, RING, (4, c), (s - 4, c))
+        return frame
+
+    def set_points(
+        self, points: np.ndarray, labels: np.ndarray, lo: np.ndarray, hi: np.ndarray
+    ) -> None:
+        """The cloud to show: points (M, 3) in the flight subspace, labels (M,) (-1 = none)."""
+        self._pts = np.asarray(points, np.float64).reshape(-1, 3)
+        labels = np.asarray(labels, np.int64).reshape(-1)
+        lo, hi = np.asarray(lo, np.float64), np.asarray(hi, np.float64)
+        self._centre = 0.5 * (lo + hi)
+        self._half_diag = max(1e-9, 0.5 * float(np.linalg.norm(hi - lo)))
+        self._scale = MAP_FILL * self.size / self._half_diag
+        n_classes = int(labels.max()) + 1 if len(labels) else 0
+        self._label_idx = np.where(labels >= 0, labels, n_classes)  # -1 -> last row
+        table = np.zeros((n_classes + 1, len(HEIGHT_LEVELS)), np.uint32)
+        for k in range(n_classes + 1):
+            base = ui.class_colour(k if k < n_classes else -1)
+            for j, level in enumerate(HEIGHT_LEVELS):
+                rgb = tuple(int(c * level + BACKGROUND[i] * (1 - level)) for i, c in enumerate(base))
+                table[k, j] = self.surface.map_rgb(rgb)
+        self._colours = table
+
+    def project(self, pts: np.ndarray, rotation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Map pixels (N, 2) float and heights (N,) of world points, for a ship rotation (3, 3)."""
+        rel = np.asarray(pts, np.float64).reshape(-1, 3) - self._centre[None, :]
+        local = rel @ rotation  # (N, 3): right, up, forward
+        c = 0.5 * self.size
+        xy = np.stack([c + local[:, 0] * self._scale, c - local[:, 2] * self._scale], axis=1)
+        return xy, local[:, 1]
+
+    def draw(
+        self,
+        target: pygame.Surface,
+        topleft: tuple[int, int],
+        ship_pos: np.ndarray,
+        rotation: np.ndarray,
+        path_pts: np.ndarray | None = None,
+        layer_pts: np.ndarray | None = None,
+        marker: np.ndarray | None = None,
+        alpha: int = 235,
+    ) -> pygame.Rect:
+        """Render the radar into ``target`` at ``topleft``; returns the rect drawn."""
+        surf = self.surface
+        surf.blit(self._frame, (0, 0))
+        s = self.size
+        ship_xy, ship_h = self.project(np.asarray(ship_pos)[None], rotation)
+        if len(self._pts):
+            xy, h = self.project(self._pts, rotation)
+            rel_h = h - ship_h[0]
+            band = HEIGHT_BAND * self._half_diag
+            level = np.where(rel_h > band, 2, np.where(rel_h < -band, 0, 1))
+            order = np.argsort(rel_h, kind="stable")  # lowest first, highest on top
+            ix = xy[order, 0].astype(np.int64)
+            iy = xy[order, 1].astype(np.int64)
+            cols = self._colours[self._label_idx[order], level[order]]
+            ok = (ix >= 0) & (iy >= 0) & (ix < s - 1) & (iy < s - 1)
+            ix, iy, cols = ix[ok], iy[ok], cols[ok]
+            px = pygame.surfarray.pixels2d(surf)  # (W, H) view, locks the surface
+            px[ix, iy] = cols
+            px[ix + 1, iy] = cols
+            px[ix, iy + 1] = cols
+            px[ix + 1, iy + 1] = cols
+            del px
+        if path_pts is not None and len(path_pts) > 1:
+            pxy, _ = self.project(path_pts, rotation)
+            pygame.draw.aalines(surf, PATH_COLOUR, True, pxy.tolist())
+        if layer_pts is not None and len(layer_pts):
+            lxy, _ = self.project(layer_pts, rotation)
+            for x, y in lxy:
+                if 0 <= x < s and 0 <= y < s:
+                    surf.fill(LAYER_COLOUR, (int(x) - 1, int(y) - 1, 2, 2))
+        if marker is not None:
+            mxy, _ = self.project(np.asarray(marker)[None], rotation)
+            pygame.draw.circle(surf, PATH_COLOUR, mxy[0].astype(int).tolist(), 5, width=1)
+        self._draw_ship(surf, ship_xy[0])
+        pygame.draw.rect(surf, RING, surf.get_rect(), width=1)
+        surf.set_alpha(alpha)
+        return target.blit(surf, topleft)
+
+    def _draw_ship(self, surf: pygame.Surface, xy: np.ndarray) -> None:
+        s = self.size
+        x = min(max(float(xy[0]), 6.0), s - 6.0)  # pinned to the edge when outside the map
+        y = min(max(float(xy[1]), 6.0), s - 6.0)
+        r = 7.0
+        pts = [(x, y - r), (x - r * math.sin(2.4), y - r * math.cos(2.4) + 1),
+               (x, y + 2), (x + r * math.sin(2.4), y - r * math.cos(2.4) + 1)]
+        pygame.draw.polygon(surf, (0, 0, 0), [(px + 1, py + 1) for px, py in pts])
+        pygame.draw.polygon(surf, SHIP_COLOUR, pts)
