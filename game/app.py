@@ -200,10 +200,15 @@ class Engine:
         if fullscreen:
             flags = pygame.FULLSCREEN
             size = (0, 0)  # the desktop's resolution
-        try:
-            surface = pygame.display.set_mode(size, flags, vsync=0 if self.headless else 1)
-        except pygame.error:
-            surface = pygame.display.set_mode(size, flags)  # this driver cannot do vsync
+        vsync = 0 if self.headless else 1
+        for _attempt in range(2):  # leaving fullscreen, SDL keeps the old size the first time
+            try:
+                surface = pygame.display.set_mode(size, flags, vsync=vsync)
+            except pygame.error:
+                vsync = 0
+                surface = pygame.display.set_mode(size, flags)  # this driver cannot do vsync
+            if fullscreen or surface.get_size() == tuple(size):
+                break
         self.fullscreen = fullscreen
         return surface
 

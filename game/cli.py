@@ -43,11 +43,9 @@ class OdysseyArgumentParser(argparse.ArgumentParser):
     """argparse that reports mistakes as one sentence on stderr (no usage dump, no traceback)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        text = message.strip()
+        text = message.strip().rstrip(".")
         text = text[:1].upper() + text[1:]
-        if not text.endswith("."):
-            text += "."
-        sys.stderr.write(f"odyssey: {text} (see odyssey --help)\n")
+        sys.stderr.write(f"odyssey: {text} (see odyssey --help).\n")
         raise SystemExit(EXIT_USAGE)
 
 
