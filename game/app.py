@@ -20,9 +20,11 @@ then ``enter(ctx)``; it may define ``supports(meta) -> str | None`` (a reason it
 that model), ``HELP_ACTIONS`` (action/axis names for the help overlay) and ``help_rows(inp)``.
 
 Recording hook: append ``callback(surface, time_s)`` to ``engine.frame_listeners``; it runs
-after the scenes (overlays included) are drawn and before the HUD, every frame. Bind a global
-action with ``engine.global_handlers["record"] = toggle``. ``shutdown()`` always runs (even
-after an exception or Ctrl-C) and calls ``game.recorder.finalize_all()``.
+after the scenes (overlays included) are drawn and before the HUD, every frame. Callbacks in
+``engine.overlay_drawers`` run after the HUD (on screen, never in recordings: the REC
+indicator). ``engine.recording`` (``game.recording.RecordingController``) binds the ``record``
+action. ``shutdown()`` always runs (even after an exception or Ctrl-C), stops the recording
+and calls ``game.recorder.finalize_all()``.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from game.input import InputState, load_controls
 from game.modelfile import ModelFileError, ModelMeta, open_encoder, open_model
 from game.overlay import HelpOverlay, PauseOverlay
 from game.providers import provider_label
+from game.recording import RecordingController
 from game.scene import GameContext, ModelHandle, Scene, SceneStack
 
 MODES: dict[str, str] = {
@@ -165,6 +168,7 @@ class Engine:
         self.running = True
         self.frame_count = 0
         self.frame_listeners: list[FrameListener] = []
+        self.overlay_drawers: list[FrameListener] = []  # after the HUD: shown, never recorded
         self.global_handlers: dict[str, Callable[[], None]] = {}
         self.hud = Hud()
         self.stack = SceneStack()
@@ -187,7 +191,7 @@ class Engine:
         self.ctx.request_mode = self.switch_mode
         self.ctx.push_overlay = lambda scene: self.stack.push(scene, self.ctx)
         self._meta_cache[self._key(model.path)] = model.meta
-        self.global_handlers.setdefault("record", lambda: self.ctx.notify("Recording is not available in this build yet."))
+        self.recording = RecordingController(self)  # the record action, REC indicator, flight logs
         if not self._start_mode(mode) and (mode == FALLBACK_MODE or not self._start_mode(FALLBACK_MODE)):
             reason = builtin_reason(FALLBACK_MODE, model.meta) or "The Navigator could not start."
             self.shutdown()
@@ -262,7 +266,10 @@ class Engine:
             if alternative is not None and self._set_model(alternative):
                 self.ctx.notify(f"Switched to {self.ctx.model.meta.name} for {MODE_TITLES.get(mode, mode)}")
             else:
-                self.ctx.notify(mode_reason(mode, cls, self.ctx.model.meta))
+                reason = mode_reason(mode, cls, self.ctx.model.meta) or ""
+                if "press m" not in reason.lower():
+                    reason = f"{reason.rstrip('.')}; press M to switch model"
+                self.ctx.notify(reason, 4.0)
                 return False
         return self._start_mode(mode)
 
@@ -437,6 +444,8 @@ class Engine:
         decoder = self.ctx.model.decoder
         self.hud.record_frame(interval, time.perf_counter() - start, decoder.last_decode_ms, decoder.runs != runs_before)
         self.hud.draw(self.surface, self.ctx)
+        for draw in list(self.overlay_drawers):
+            draw(self.surface, self.ctx.time_s)
         pygame.display.flip()
         self.frame_count += 1
 
@@ -478,9 +487,14 @@ class Engine:
             return
         self._shut_down = True
         try:
-            from game.recorder import finalize_all
+            recording = getattr(self, "recording", None)
+            try:
+                if recording is not None:
+                    recording.stop(wait=True)
+            finally:
+                from game.recorder import finalize_all
 
-            finalize_all()
+                finalize_all()
         finally:
             while self.stack.scenes:
                 try:

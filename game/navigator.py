@@ -54,7 +54,8 @@ ZOOM_MIN, ZOOM_MAX = 0.5, 64.0
 FIT_MARGIN = 1.12  # the populated box fills 1 / FIT_MARGIN of the map at zoom 1
 FOLLOW_MARGIN_FRAC = 0.12  # the view pans to keep the cursor this far inside the map
 TRAIL_S = 2.5  # seconds of cursor trail
-TRAIL_POINTS = 150
+TRAIL_SAMPLE_S = 1 / 30  # the trail records the cursor at most this often
+TRAIL_POINTS = 80
 STRIP_FRAMES = 9  # frames per interpolation row
 PATH_POINTS = 48  # polyline points per interpolation path on the map
 GRID_CELLS = 12  # decoded grid tiles across the map width
@@ -239,6 +240,7 @@ class NavigatorScene(Scene):
         self._move = (0.0, 0.0)
         self._dragging = False
         self.layout: Layout | None = None
+        self._fit = 1.0  # pixels per latent unit at zoom 1 (set with the layout)
         self._chrome: pygame.Surface | None = None
         self._chrome_key: tuple | None = None
         self._layer: pygame.Surface | None = None
@@ -281,7 +283,8 @@ class NavigatorScene(Scene):
 
     @property
     def scale(self) -> float:
-        return self._fit_scale(self.map_rect) * self.zoom
+        """Pixels per latent unit now."""
+        return self._fit * self.zoom
 
     def latent_to_screen(self, p: np.ndarray) -> tuple[float, float]:
         """(2,) latent (shown dims) -> window pixel."""
@@ -473,7 +476,10 @@ class NavigatorScene(Scene):
                 self.morphing = False
                 self.ctx.notify(f"Arrived at {self.class_label(self.selected)}")
         p = self.position
-        if not self.trail or abs(self.trail[-1][0] - p[0]) + abs(self.trail[-1][1] - p[1]) > 1e-9:
+        if not self.trail or (
+            self.t - self.trail[-1][2] >= TRAIL_SAMPLE_S - 1e-9
+            and abs(self.trail[-1][0] - p[0]) + abs(self.trail[-1][1] - p[1]) > 1e-9
+        ):
             self.trail.append((float(p[0]), float(p[1]), self.t))
         self._follow()
 
@@ -515,6 +521,7 @@ class NavigatorScene(Scene):
         w, h = surface.get_size()
         if self.layout is None or self.layout.size != (w, h):
             self.layout = Layout.for_size(w, h)
+            self._fit = self._fit_scale(self.layout.map)
             self._follow()
         grid_zs = self._grid_plan() if self.show_grid else None
         grid_images = self._decode(grid_zs)
@@ -721,15 +728,17 @@ class NavigatorScene(Scene):
     def _draw_trail(self, surface: pygame.Surface) -> None:
         if len(self.trail) < 2:
             return
-        pts = list(self.trail)
-        prev = None
-        for x, y, t in pts:
-            age = (self.t - t) / TRAIL_S
-            p = self.latent_to_screen(np.array([x, y]))
-            if prev is not None and age < 1.0:
-                f = (1.0 - age) ** 1.6
-                pygame.draw.line(surface, _mix(MAP_BG, ui.ACCENT, f), prev, p, 3 if f > 0.5 else 2)
-            prev = p
+        pts = np.asarray(self.trail, np.float64)  # (N, 3): x, y, time
+        fade = np.clip(1.0 - (self.t - pts[:, 2]) / TRAIL_S, 0.0, 1.0) ** 1.6  # (N,)
+        r, s = self.map_rect, self.scale
+        sx = r.centerx + (pts[:, 0] - self.view[0]) * s
+        sy = r.centery - (pts[:, 1] - self.view[1]) * s
+        bg, fg = np.array(MAP_BG, np.float64), np.array(ui.ACCENT, np.float64)
+        colours = (bg + (fg - bg) * fade[:, None]).astype(int).tolist()
+        xy = np.stack([sx, sy], axis=1).tolist()
+        for i in range(1, len(xy)):
+            if fade[i] > 0.02:
+                pygame.draw.line(surface, colours[i], xy[i - 1], xy[i], 3 if fade[i] > 0.5 else 2)
 
     def _draw_paths(self, surface: pygame.Surface) -> None:
         s = self.strip
