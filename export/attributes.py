@@ -64,10 +64,12 @@ def _fit_logistic(xs: torch.Tensor, y: torch.Tensor, steps: int) -> torch.Tensor
 
 
 @torch.no_grad()
-def edit_quality(model, judge, directions: list[torch.Tensor], seed: int = 0) -> list[dict]:
+def edit_quality(
+    model, judge, directions: list[torch.Tensor], seed: int = 0, edit_faces: int = EDIT_FACES
+) -> list[dict]:
     """Per attribute: success rate of ±EDIT_STEP edits and mean off-target |Δ| (range units)."""
     gen = torch.Generator().manual_seed(seed)
-    z = torch.randn((EDIT_FACES, model.cfg.latent_dim), generator=gen)
+    z = torch.randn((edit_faces, model.cfg.latent_dim), generator=gen)
     rows = []
     for j, d in enumerate(directions):
         up = judge.predict(model.decode(z + EDIT_STEP * d))
@@ -83,21 +85,27 @@ def edit_quality(model, judge, directions: list[torch.Tensor], seed: int = 0) ->
     return rows
 
 
-def directions_for_export(model, data) -> tuple[dict[str, list[float]] | None, str | None]:
-    """(attribute -> unit direction, markdown table) for face models; (None, None) otherwise."""
+def directions_for_export(
+    model, data, edit_faces: int = EDIT_FACES, judge_train: int = 12000, judge_epochs: int = 4
+) -> tuple[dict[str, list[float]] | None, str | None]:
+    """(attribute -> unit direction, markdown table) for face models; (None, None) otherwise.
+
+    ``edit_faces``, ``judge_train`` (training faces for the judge CNN) and ``judge_epochs``
+    trade the edit test's precision for time (tests use small values).
+    """
     if data.train_attrs is None:
         return None, None
     attrs = torch.from_numpy(data.train_attrs)
     mu, _ = encode_all(model, data.train_x)
-    judge = train_classifier(data.train_x[:12000], attrs[:12000])
+    judge = train_classifier(data.train_x[:judge_train], attrs[:judge_train], epochs=judge_epochs)
     test_pred = judge.predict(data.test_x)
     test_true = torch.from_numpy(data.test_attrs)
     judge_err = ((test_pred - test_true).abs() / ATTR_RANGE).mean(0)
     cands = {"means": mean_difference(mu, attrs), "linear": logistic_normals(mu, attrs)}
-    quality = {k: edit_quality(model, judge, v) for k, v in cands.items()}
+    quality = {k: edit_quality(model, judge, v, edit_faces=edit_faces) for k, v in cands.items()}
     chosen: dict[str, list[float]] = {}
     lines = [
-        f"Edit quality: {EDIT_FACES} random faces z ~ N(0, I), decoded at z ± {EDIT_STEP:g}·d, judged by a "
+        f"Edit quality: {edit_faces} random faces z ~ N(0, I), decoded at z ± {EDIT_STEP:g}·d, judged by a "
         "CNN trained on the synthetic labels (its test error per attribute, in range units: "
         + ", ".join(f"{n} {e:.3f}" for n, e in zip(ATTR_NAMES, judge_err.tolist(), strict=True)) + ").",
         "",

@@ -74,3 +74,23 @@ def exported_models(tmp_path_factory, idx_dir) -> dict[str, Path]:
         res = export_checkpoint(run / "checkpoint.pt", out / f"tiny-{key}", data_dir=idx_dir)
         paths[key] = res.files["decoder"]
     return paths
+
+
+@pytest.fixture(scope="session")
+def exported_face_model(tmp_path_factory) -> Path:
+    """Decoder path of a tiny faces model (96 synthetic faces, one epoch) with attribute
+    directions from ``export.attributes.directions_for_export`` (a quick edit test)."""
+    import dataclasses
+    import functools
+
+    from export.attributes import directions_for_export
+    from export.exporter import export_checkpoint
+    from train.config import PRESETS
+    from train.trainer import train
+
+    out = tmp_path_factory.mktemp("face-model")
+    cfg = dataclasses.replace(PRESETS["faces"], epochs=1, limit=96, faces_test=64, batch_size=32, iw_k=0)
+    train(cfg, out / "run", progress=False, report=False)
+    attributes_fn = functools.partial(directions_for_export, edit_faces=16, judge_train=96, judge_epochs=1)
+    res = export_checkpoint(out / "run" / "checkpoint.pt", out / "tiny-faces", attributes_fn=attributes_fn)
+    return res.files["decoder"]

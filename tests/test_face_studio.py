@@ -1,0 +1,337 @@
+"""The Face Morphing Studio on a real tiny faces model, driven by posted pygame events."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+
+import pygame  # noqa: E402
+
+from game.decoder import Decoder  # noqa: E402
+from game.faces import (  # noqa: E402
+    GRID_VALUES,
+    MORPH_S,
+    SLIDER_MAX,
+    SLIDER_UNITS_PER_S,
+    STRIP_FRAMES,
+    FaceStudioScene,
+)
+from game.input import DEFAULT_CONTROLS_PATH, InputMap, InputState  # noqa: E402
+from game.modelfile import open_model  # noqa: E402
+from game.morph import ease_in_out, lerp, slerp  # noqa: E402
+from game.scene import GameContext, ModelHandle  # noqa: E402
+
+DT = 1 / 120  # the engine's fixed step
+SIZE = (1280, 720)
+ATTRS = ("smile", "age", "gender", "glasses")
+
+
+class Studio:
+    """A FaceStudioScene with its own context, input and 1280x720 surface."""
+
+    def __init__(self, path) -> None:
+        session, meta = open_model(path, "cpu")
+        self.meta = meta
+        self.decoder = Decoder(session, meta)
+        self.input = InputState(InputMap.load(DEFAULT_CONTROLS_PATH), open_controllers=False)
+        self.ctx = GameContext(model=ModelHandle(path, meta, self.decoder, None, "CPU"), input=self.input, seed=7)
+        self.scene = FaceStudioScene()
+        self.scene.enter(self.ctx)
+        self.surface = pygame.Surface(SIZE)
+
+    def frame(self, n: int = 1) -> None:
+        """n frames: events -> handle -> one fixed step -> draw."""
+        for _ in range(n):
+            self.input.begin_frame()
+            for event in pygame.event.get():
+                self.input.process_event(event)
+            self.scene.handle(self.input)
+            self.scene.update(DT)
+            self.scene.draw(self.surface)
+
+    def tap(self, key: int) -> None:
+        key_down(key)
+        self.frame()
+        key_up(key)
+        self.frame()
+
+    def face_pixels(self) -> np.ndarray:
+        r = self.scene.layout.face
+        return pygame.surfarray.array3d(self.surface.subsurface(r)).copy()  # (W, H, 3)
+
+
+def key_down(key: int) -> None:
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0))
+
+
+def key_up(key: int) -> None:
+    pygame.event.post(pygame.event.Event(pygame.KEYUP, key=key, mod=0))
+
+
+def mouse(kind: int, pos: tuple[int, int], **extra) -> None:
+    pygame.event.post(pygame.event.Event(kind, pos=pos, **extra))
+
+
+@pytest.fixture
+def studio(exported_face_model) -> Studio:
+    pygame.display.init()
+    pygame.font.init()
+    pygame.event.clear()
+    s = Studio(exported_face_model)
+    s.frame()
+    return s
+
+
+# ----------------------------------------------------------------------------- the model file
+
+
+def test_face_model_carries_unit_attribute_directions(exported_face_model):
+    _, meta = open_model(exported_face_model, "cpu")
+    assert meta.kind == "faces"
+    assert tuple(meta.attributes) == ATTRS
+    for name in ATTRS:
+        d = meta.attribute_array(name)
+        assert d.shape == (meta.latent_dim,)
+        assert np.linalg.norm(d) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_supports_faces_and_rejects_a_digits_model(exported_face_model, exported_models):
+    assert FaceStudioScene.supports(open_model(exported_face_model, "cpu")[1]) is None
+    digits = open_model(exported_models["2d"], "cpu")[1]
+    reason = FaceStudioScene.supports(digits)
+    assert reason == f"Face studio needs a faces model; {digits.name} is a digits model."
+
+
+# ----------------------------------------------------------------------------- sliders
+
+
+def test_holding_the_slider_key_moves_the_face_along_the_direction(studio):
+    scene = studio.scene
+    z0 = scene.z.copy()
+    before = studio.face_pixels()
+    assert scene.selected == 0 and scene.names[0] == "smile"
+    key_down(pygame.K_d)
+    studio.frame(60)  # 0.5 s
+    key_up(pygame.K_d)
+    studio.frame()
+    value = scene.sliders[0]
+    assert value == pytest.approx(60 * DT * SLIDER_UNITS_PER_S, rel=0.05)
+    assert np.allclose(scene.sliders[1:], 0.0)
+    d = studio.meta.attribute_array("smile")
+    np.testing.assert_allclose(scene.z - z0, value * d, atol=1e-6)
+    assert np.abs(studio.face_pixels().astype(int) - before).mean() > 0.05, "the drawn face did not change"
+    studio.frame(30)
+    assert scene.sliders[0] == value, "the slider kept moving after the key came up"
+
+
+def test_slider_stops_at_plus_three_and_selection_moves(studio):
+    scene = studio.scene
+    studio.tap(pygame.K_s)  # attr_next: age
+    assert scene.selected == 1
+    key_down(pygame.K_RIGHT)
+    studio.frame(int(2.0 / DT))  # 2 s at 2 units/s would pass +3
+    key_up(pygame.K_RIGHT)
+    studio.frame()
+    assert scene.sliders[1] == SLIDER_MAX
+    assert scene.sliders[0] == 0.0
+    studio.tap(pygame.K_w)
+    studio.tap(pygame.K_w)  # attr_prev twice wraps to the last attribute
+    assert scene.selected == len(ATTRS) - 1
+
+
+def test_reset_glides_every_slider_back_to_zero(studio):
+    scene = studio.scene
+    base = scene.state.base.copy()
+    key_down(pygame.K_d)
+    studio.frame(40)
+    key_up(pygame.K_d)
+    studio.tap(pygame.K_s)
+    key_down(pygame.K_a)
+    studio.frame(40)
+    key_up(pygame.K_a)
+    studio.frame()
+    assert scene.sliders[0] > 0.5 and scene.sliders[1] < -0.5
+    studio.tap(pygame.K_BACKSPACE)
+    studio.frame(int(0.4 / DT))
+    assert np.all(scene.sliders == 0.0)
+    np.testing.assert_allclose(scene.z, base, atol=1e-9)
+
+
+def test_random_face_is_seeded_and_new(studio, exported_face_model):
+    scene = studio.scene
+    z0 = scene.z.copy()
+    studio.tap(pygame.K_r)
+    studio.frame(int(0.5 / DT))
+    assert not np.allclose(scene.z, z0)
+    assert np.all(scene.sliders == 0.0)
+    again = Studio(exported_face_model)  # the same seed gives the same faces
+    np.testing.assert_allclose(again.scene.z, z0)
+
+
+def test_mouse_drag_on_a_slider_sets_its_value(studio):
+    scene = studio.scene
+    row = scene.layout.rows[2]  # gender
+    track = row.track
+    x_at = lambda v: int(round(track.left + (v + 3.0) / 6.0 * track.w))  # noqa: E731
+    mouse(pygame.MOUSEBUTTONDOWN, (x_at(1.5), track.top), button=1)
+    studio.frame()
+    assert scene.selected == 2
+    assert scene.sliders[2] == pytest.approx(1.5, abs=0.03)
+    mouse(pygame.MOUSEMOTION, (x_at(-2.0), track.top + 30), rel=(0, 0), buttons=(1, 0, 0))
+    studio.frame()
+    assert scene.sliders[2] == pytest.approx(-2.0, abs=0.03)
+    mouse(pygame.MOUSEBUTTONUP, (x_at(-2.0), track.top), button=1)
+    studio.frame()
+    mouse(pygame.MOUSEMOTION, (x_at(2.0), track.top), rel=(0, 0), buttons=(0, 0, 0))
+    studio.frame()
+    assert scene.sliders[2] == pytest.approx(-2.0, abs=0.03), "moved after the button came up"
+
+
+# ----------------------------------------------------------------------------- slots and morph
+
+
+def make_two_slots(studio: Studio) -> None:
+    key_down(pygame.K_d)
+    studio.frame(60)
+    key_up(pygame.K_d)
+    studio.tap(pygame.K_1)  # slot A: the first face, smile +1
+    studio.tap(pygame.K_r)
+    studio.frame(int(0.5 / DT))
+    studio.tap(pygame.K_s)
+    key_down(pygame.K_a)
+    studio.frame(60)
+    key_up(pygame.K_a)
+    studio.tap(pygame.K_2)  # slot B: a random face, age -1
+
+
+def test_save_a_and_b_then_morph_animates_and_ends_at_b(studio):
+    scene = studio.scene
+    make_two_slots(studio)
+    a, b = scene.slots["A"], scene.slots["B"]
+    assert a is not None and b is not None
+    assert a.state.sliders[0] > 0.5 and b.state.sliders[1] < -0.5
+    assert scene.strip_images is not None and len(scene.strip_images) == 2 * STRIP_FRAMES
+
+    studio.tap(pygame.K_g)  # morph A -> B
+    pixels = []
+    zs = []
+    for _ in range(4):
+        studio.frame(int(0.4 / DT))
+        zs.append(scene.z.copy())
+        pixels.append(studio.face_pixels())
+    assert scene.anim is not None, "the morph ended too early"
+    # every sampled z lies on the segment A..B, moving from A toward B
+    us = []
+    for z in zs:
+        u = float(np.dot(z - a.z, b.z - a.z) / np.dot(b.z - a.z, b.z - a.z))
+        np.testing.assert_allclose(z, lerp(a.z, b.z, np.array([u]))[0], atol=1e-6)
+        us.append(u)
+    assert 0.0 < us[0] < us[1] < us[2] < us[3] < 1.0
+    assert np.abs(pixels[0].astype(int) - pixels[3]).mean() > 0.05, "the drawn face did not animate"
+    studio.frame(int((MORPH_S - 1.6 + 0.2) / DT))
+    assert scene.anim is None
+    np.testing.assert_allclose(scene.z, b.z, atol=1e-9)
+    np.testing.assert_allclose(scene.sliders, b.state.sliders)
+    assert scene.at_slot() == "B"
+
+    studio.tap(pygame.K_g)  # again: back to A (ping-pong)
+    studio.frame(int((MORPH_S + 0.2) / DT))
+    np.testing.assert_allclose(scene.z, a.z, atol=1e-9)
+    assert scene.at_slot() == "A"
+
+
+def test_spherical_morph_follows_the_great_circle(studio):
+    scene = studio.scene
+    make_two_slots(studio)
+    a, b = scene.slots["A"].z, scene.slots["B"].z
+    studio.tap(pygame.K_l)  # slerp
+    assert scene.spherical
+    studio.tap(pygame.K_g)
+    t0 = scene.anim.t0
+    studio.frame(int(0.9 / DT))
+    e = ease_in_out((scene.t - t0) / MORPH_S)
+    np.testing.assert_allclose(scene.z, slerp(a, b, np.array([e]))[0], atol=1e-6)
+    assert not np.allclose(scene.z, lerp(a, b, np.array([e]))[0], atol=1e-3)
+
+
+def test_morph_without_slots_says_what_to_do(studio):
+    studio.tap(pygame.K_g)
+    assert studio.scene.anim is None
+    assert any("slot" in text for text, _ in studio.ctx.notices)
+
+
+def test_strip_is_decoded_in_one_run(studio):
+    scene = studio.scene
+    key_down(pygame.K_d)
+    studio.frame(30)
+    key_up(pygame.K_d)
+    studio.tap(pygame.K_1)
+    studio.tap(pygame.K_r)
+    studio.frame(int(0.5 / DT))
+    key_down(pygame.K_2)
+    studio.input.begin_frame()
+    for event in pygame.event.get():
+        studio.input.process_event(event)
+    scene.handle(studio.input)  # saves B (the face on screen: a cache hit)
+    runs = studio.decoder.runs
+    scene.draw(studio.surface)
+    assert studio.decoder.runs == runs + 1
+    assert len(scene.strip_images) == 2 * STRIP_FRAMES
+    key_up(pygame.K_2)
+    studio.frame()
+
+
+# ----------------------------------------------------------------------------- grid
+
+
+def test_grid_decodes_28_images_in_one_run_and_caches_them(studio):
+    scene = studio.scene
+    for i in range(len(ATTRS)):  # off the grid values: no cell repeats the face itself
+        scene.set_slider(i, 0.37 * (i + 1))
+    studio.frame()
+    runs, images = studio.decoder.runs, studio.decoder.images_decoded
+    studio.tap(pygame.K_y)  # grid on (the face itself is cached)
+    assert scene.show_grid
+    assert studio.decoder.runs == runs + 1
+    assert studio.decoder.images_decoded == images + len(ATTRS) * len(GRID_VALUES) == images + 28
+    assert len(scene.grid_images) == 28
+    studio.frame(10)  # nothing changed: no decoding at all
+    assert studio.decoder.runs == runs + 1
+    # a slider change: one run for the face and the rows that changed (the moved row is cached)
+    key_down(pygame.K_d)
+    studio.frame()
+    key_up(pygame.K_d)
+    assert studio.decoder.runs == runs + 2
+    assert studio.decoder.images_decoded - images - 28 == 1 + 3 * len(GRID_VALUES)
+    # row i, column c is the face with slider i at GRID_VALUES[c]
+    zs = scene.grid_latents()
+    d = scene.dirs
+    i, c = 2, 6
+    expect = scene.state.base + np.delete(scene.state.sliders, i) @ np.delete(d, i, axis=0) + GRID_VALUES[c] * d[i]
+    np.testing.assert_allclose(zs[i * len(GRID_VALUES) + c], expect, atol=1e-9)
+
+
+def test_clicking_a_grid_cell_sets_that_slider(studio):
+    scene = studio.scene
+    studio.tap(pygame.K_y)
+    cell = scene.layout.rows[3].cells[6]  # glasses +3
+    mouse(pygame.MOUSEBUTTONDOWN, cell.center, button=1)
+    studio.frame()
+    mouse(pygame.MOUSEBUTTONUP, cell.center, button=1)
+    studio.frame()
+    assert scene.selected == 3
+    assert scene.sliders[3] == 3.0
+
+
+def test_draws_at_small_and_odd_window_sizes(studio):
+    scene = studio.scene
+    studio.tap(pygame.K_y)
+    for size in ((320, 200), (1920, 1080), (800, 900)):
+        surface = pygame.Surface(size)
+        scene.draw(surface)
+        assert scene.layout.size == size
