@@ -6,6 +6,9 @@ Usage::
                    [--provider auto|cpu|cuda] [--size WxH] [--fullscreen]
                    [--headless] [--frames N] [--screenshot PATH] [--seed S]
     odyssey info MODEL
+    odyssey record OUT.mp4 [--model M] [--tour centroids|dense|random] [--seconds S] [--fps F]
+                   [--size WxH] [--tunnel] [--grid] [--seed N] [--gif] [--morph A_SEED:B_SEED]
+    odyssey replay LOG OUT.mp4 [--size WxH] [--fps F]
 
 Plain ``odyssey`` plays the shipped ``mnist-2d`` model (``mnist-3d`` for ``--mode odyssey``,
 ``faces`` for ``--mode faces``, when shipped). ``--frames N --screenshot PATH`` runs N frames
@@ -90,7 +93,7 @@ def build_parser() -> OdysseyArgumentParser:
         description="Fly through the latent space of Variational Autoencoders.",
         epilog="Plain 'odyssey' is 'odyssey play'. Press F1 in the game for the controls.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{play,info}")
+    sub = parser.add_subparsers(dest="command", metavar="{play,info,record,replay}")
     play = sub.add_parser("play", help="play the explorer (the default)", description="Play the explorer.")
     play.add_argument("--model", metavar="NAME|PATH", help="a shipped model name (mnist-2d) or a path to a .onnx decoder")
     play.add_argument("--mode", choices=MODES, default="navigator", help="the mode to start in (default navigator)")
@@ -103,6 +106,10 @@ def build_parser() -> OdysseyArgumentParser:
     play.add_argument("--seed", type=seed_int, metavar="S", help="seed for random jumps (default: fresh each run)")
     info = sub.add_parser("info", help="describe a model file", description="Print a model's metadata.")
     info.add_argument("model", metavar="MODEL", help="a shipped model name or a path to a .onnx decoder")
+    from game import render  # record / replay: headless video rendering (game/render.py)
+
+    render.add_record_parser(sub)
+    render.add_replay_parser(sub)
     return parser
 
 
@@ -157,6 +164,9 @@ def cmd_play(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     except pygame.error as exc:
         raise UsageError(f"Cannot open a window ({exc}); try --headless --frames N.") from None
+    from game.recorder import install_signal_finalizers
+
+    install_signal_finalizers()  # SIGTERM / SIGHUP still leave playable recordings
     try:
         engine.run(frames=args.frames, screenshot=screenshot)
     except (OSError, pygame.error) as exc:
@@ -236,12 +246,20 @@ def cmd_info(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``odyssey`` console script; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (argv[0] not in ("play", "info", "-h", "--help")):
+    if not argv or (argv[0] not in ("play", "info", "record", "replay", "-h", "--help")):
         argv = ["play", *argv]
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error already reported (2)
         return int(exc.code or 0)
+    if args.command in ("record", "replay"):
+        from game import render
+
+        try:
+            return render.cmd_record(args) if args.command == "record" else render.cmd_replay(args)
+        except KeyboardInterrupt:
+            print("odyssey: interrupted.", file=sys.stderr)
+            return 130
     try:
         return cmd_info(args) if args.command == "info" else cmd_play(args)
     except UsageError as exc:

@@ -145,6 +145,8 @@ def check_output(out: Path, gif: bool | None = None) -> tuple[Path, bool]:
     """The output path (suffix added when missing) and whether it is a GIF; its folder is
     created. RenderError when the name or the folder is unusable."""
     out = Path(out)
+    if out.is_dir():
+        raise RenderError(f"Output {out} is a folder; give a file name such as {out / 'flight.mp4'}.")
     suffix = out.suffix.lower()
     if not suffix:
         out = out.with_suffix(".gif" if gif else ".mp4")
@@ -492,3 +494,144 @@ def render_morph(
 
     return render_frames(engine, out, size, fps, n_frames, step, gif=gif, progress=progress,
                          log=log, preset=preset)
+
+
+# ----------------------------------------------------------------------------- command line
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+DEFAULT_TOUR_MODEL = "mnist-3d"
+DEFAULT_MORPH_MODEL = "faces"
+
+
+def _argtype(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse ``type=`` from a parser that raises RenderError (argparse shows its sentence)."""
+    import argparse
+
+    def convert(value: str) -> Any:
+        try:
+            return parse(value)
+        except RenderError as exc:
+            raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
+
+    convert.__name__ = parse.__name__.replace("parse_", "")
+    return convert
+
+
+def add_record_parser(sub: Any) -> Any:
+    """Register ``odyssey record`` on an argparse subparsers object."""
+    from game.tours import TOUR_KINDS
+
+    p = sub.add_parser(
+        "record", help="render an autopilot tour or a face morph to a video, no window",
+        description="Render an Odyssey autopilot tour (or a Face studio morph) headless to an "
+                    "H.264 MP4 or an animated GIF, deterministically for a given --seed.",
+    )
+    p.add_argument("out", type=Path, metavar="OUT", help="the video file: .mp4, .mov, .mkv or .gif")
+    p.add_argument("--model", metavar="NAME|PATH",
+                   help=f"a shipped model name or a .onnx path (default {DEFAULT_TOUR_MODEL}; {DEFAULT_MORPH_MODEL} with --morph)")
+    p.add_argument("--tour", choices=TOUR_KINDS, help="the autopilot tour (default centroids)")
+    p.add_argument("--morph", type=_argtype(parse_morph), metavar="A_SEED:B_SEED",
+                   help="render the Face studio morph between two random faces instead of a tour")
+    p.add_argument("--seconds", type=_argtype(parse_seconds), metavar="S",
+                   help=f"video length (default {DEFAULT_SECONDS:g}; a morph's own length with --morph)")
+    p.add_argument("--fps", type=_argtype(parse_fps), metavar="F",
+                   help=f"frames per second (default {DEFAULT_FPS}, {DEFAULT_GIF_FPS} for a GIF)")
+    p.add_argument("--size", type=_argtype(parse_size), default=DEFAULT_SIZE, metavar="WxH",
+                   help="video size (default 1280x720)")
+    p.add_argument("--tunnel", action="store_true", help="tunnel view on")
+    p.add_argument("--grid", action="store_true", help="neighbour grid on")
+    p.add_argument("--seed", type=_argtype(parse_seed), default=DEFAULT_SEED, metavar="N",
+                   help="seed for the random tour and the scene (default 0)")
+    p.add_argument("--gif", action="store_true", help="an animated GIF (also when OUT ends in .gif)")
+    p.add_argument("--provider", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="ONNX Runtime provider (default auto)")
+    p.add_argument("--no-log", dest="log", action="store_false",
+                   help="do not write OUT.flight.jsonl beside the video")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def add_replay_parser(sub: Any) -> Any:
+    """Register ``odyssey replay`` on an argparse subparsers object."""
+    p = sub.add_parser(
+        "replay", help="re-render a recorded flight log to a video at any size",
+        description="Re-render a flight log (NAME.flight.jsonl, written beside every recording) "
+                    "headless at any size and frame rate.",
+    )
+    p.add_argument("log", type=Path, metavar="LOG", help="a .flight.jsonl flight log")
+    p.add_argument("out", type=Path, metavar="OUT", help="the video file: .mp4, .mov, .mkv or .gif")
+    p.add_argument("--size", type=_argtype(parse_size), metavar="WxH", help="video size (default: as recorded)")
+    p.add_argument("--fps", type=_argtype(parse_fps), metavar="F", help="frames per second (default: as recorded)")
+    p.add_argument("--gif", action="store_true", help="an animated GIF (also when OUT ends in .gif)")
+    p.add_argument("--provider", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="ONNX Runtime provider (default auto)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def _model(name_or_path: str) -> Path:
+    from game import paths
+
+    path = paths.find_model(name_or_path)
+    if path is None:
+        raise RenderError(paths.describe_missing_model(name_or_path))
+    return path
+
+
+def _report(result: RenderResult) -> None:
+    real_s = result.frames / result.fps
+    speed = real_s / result.wall_s if result.wall_s > 0 else math.inf
+    log = f" and {result.log_path}" if result.log_path is not None else ""
+    print(f"Wrote {result.path}{log}: {result.frames} frames at {result.size[0]}x{result.size[1]}, "
+          f"{result.fps} fps, rendered in {result.wall_s:.1f} s ({result.render_fps:.1f} frames/s, "
+          f"{speed:.2f}x real time).")
+
+
+def _run(command: Callable[[], RenderResult]) -> int:
+    """Run a render command: one sentence on stderr and an exit status for every failure."""
+    from game.modelfile import ModelFileError
+    from game.recorder import install_signal_finalizers
+
+    try:
+        install_signal_finalizers()
+        _report(command())
+        return 0
+    except (RenderError, flightlog.FlightLogError) as exc:
+        print(f"odyssey: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ModelFileError as exc:
+        print(f"odyssey: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except OSError as exc:
+        print(f"odyssey: {getattr(exc, 'strerror', None) or exc} ({getattr(exc, 'filename', '') or 'I/O error'}).",
+              file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def cmd_record(args: Any) -> int:
+    """``odyssey record``: a tour, or a morph with ``--morph``."""
+    def command() -> RenderResult:
+        gif = True if args.gif else None
+        fps = args.fps
+        if fps is None:
+            fps = DEFAULT_GIF_FPS if (args.gif or Path(args.out).suffix.lower() == ".gif") else DEFAULT_FPS
+        if args.morph is not None:
+            if args.tour is not None or args.tunnel or args.grid:
+                raise RenderError("--morph renders the Face studio; it takes no --tour, --tunnel or --grid.")
+            model = _model(args.model or DEFAULT_MORPH_MODEL)
+            a, b = args.morph
+            return render_morph(model, args.out, a, b, args.seconds, fps, args.size, gif,
+                                args.provider, not args.quiet, args.log)
+        model = _model(args.model or DEFAULT_TOUR_MODEL)
+        return render_tour(model, args.out, args.tour or "centroids",
+                           DEFAULT_SECONDS if args.seconds is None else args.seconds, fps, args.size,
+                           args.tunnel, args.grid, args.seed, gif, args.provider, not args.quiet, args.log)
+
+    return _run(command)
+
+
+def cmd_replay(args: Any) -> int:
+    """``odyssey replay LOG OUT``."""
+    return _run(lambda: flightlog.replay(args.log, args.out, args.size, args.fps,
+                                         True if args.gif else None, args.provider, not args.quiet))
