@@ -21,6 +21,7 @@ import pygame
 
 from game import ui
 
+MAX_POINTS = 1500  # sample points shown (more only cost time)
 MAP_FILL = 0.46  # the bounds' half-diagonal spans this fraction of the map size
 HEIGHT_LEVELS = (0.38, 0.68, 1.0)  # brightness of points below / near / above the ship
 HEIGHT_BAND = 0.08  # |height| below this fraction of the half-diagonal counts as "near"
@@ -62,6 +63,9 @@ class Minimap:
         """The cloud to show: points (M, 3) in the flight subspace, labels (M,) (-1 = none)."""
         self._pts = np.asarray(points, np.float64).reshape(-1, 3)
         labels = np.asarray(labels, np.int64).reshape(-1)
+        if len(self._pts) > MAX_POINTS:  # an even, deterministic subsample
+            keep = np.linspace(0, len(self._pts) - 1, MAX_POINTS).astype(np.int64)
+            self._pts, labels = self._pts[keep], labels[keep]
         lo, hi = np.asarray(lo, np.float64), np.asarray(hi, np.float64)
         self._centre = 0.5 * (lo + hi)
         self._half_diag = max(1e-9, 0.5 * float(np.linalg.norm(hi - lo)))
@@ -119,7 +123,7 @@ class Minimap:
             del px
         if path_pts is not None and len(path_pts) > 1:
             pxy, _ = self.project(path_pts, rotation)
-            pygame.draw.aalines(surf, PATH_COLOUR, True, pxy.tolist())
+            pygame.draw.lines(surf, PATH_COLOUR, True, pxy.tolist())
         if layer_pts is not None and len(layer_pts):
             lxy, _ = self.project(layer_pts, rotation)
             for x, y in lxy:

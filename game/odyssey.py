@@ -62,7 +62,8 @@ from game.tunnel import (
     TunnelCompositor,
     blit_zoomed,
     focal_px,
-    grid_plan,
+    grid_points,
+    grid_steps,
     layer_plan,
     radial_background,
     smoothstep,
@@ -70,7 +71,8 @@ from game.tunnel import (
 
 # ----- view
 RENDER_SCALE = 0.5  # the decoded view is composed at this fraction of the window, then scaled up
-VIEW_FRACTION = 0.86  # the single decoded view's height / window height (tunnel off)
+VIEW_FRACTION = 0.86
+SINGLE_TINT = 0.3  # how strongly the single view takes on its class colour  # the single decoded view's height / window height (tunnel off)
 BG_INNER = (20, 24, 52)
 BG_OUTER = (4, 5, 12)
 HAZE = (70, 46, 96)  # fog colour outside the populated region
@@ -98,34 +100,54 @@ JOIN_S = 1.2  # seconds to blend from where the ship is onto the tour path
 TAKEOVER_INPUT = 0.2  # |axis| above this while on autopilot hands control to the pilot
 WARP_S = 0.8  # warp jump duration
 WARP_TURN_RATE_PER_S = 12.0
-WARP_SEED = 7
 FLASH_S = 0.35  # arrival flash
-AHEAD_S = 1.5  # the decode-ahead worker looks this many seconds of travel ahead
+AHEAD_S = 1.5
+TRACK_SAMPLES = 4096  # the tour loop is tabulated at this many points for the ship's motion
+MAP_PATH_POINTS = 128  # of which the minimap draws this many  # the decode-ahead worker looks this many seconds of travel ahead
 # ----- particles
-DUST_COUNT = 140
+DUST_COUNT = 220
 DUST_RADIUS_SPACINGS = 3.0  # dust fills a cube of this half-size (in default spacings) around the ship
 DUST_STREAK_S = 0.06  # streak length = distance travelled in this time
 STREAK_COUNT = 64  # radial warp streaks
 # ----- HUD
 HUD_MARGIN = 16
+READOUT_CLEARANCE = 30  # the engine's FPS readout sits in the top-right corner above our panel
 PANEL_W, PANEL_H = 318, 142
 MINIMAP_SIZE = 196
 GRID_CELL = 76
 PANEL_COLOUR = (14, 18, 34)
 EDGE = (70, 120, 200)
 SUBSPACE_ACTIONS = ("subspace_next", "slerp_toggle")  # first one that exists in the controls
-HELP_NAMES = (
-    "yaw", "pitch", "roll", "thrust", "brake", "boost", "tunnel", "layers_more", "layers_less",
-    "spacing_more", "spacing_less", "grid", "autopilot", "tour_next", "warp", "warp_class",
-    "class_next", "class_prev", "smooth_toggle",
+# (action or axis, what it does in Odyssey) for the help overlay, in reading order
+HELP_TEXT = (
+    ("thrust", "Thrust"),
+    ("brake", "Brake"),
+    ("boost", "Boost (hold)"),
+    ("pitch", "Nose down / up"),
+    ("yaw", "Turn left / right"),
+    ("roll", "Roll left / right"),
+    ("tunnel", "Tunnel view on / off"),
+    ("layers_more", "More tunnel layers"),
+    ("layers_less", "Fewer tunnel layers"),
+    ("spacing_more", "Wider layer and grid spacing"),
+    ("spacing_less", "Narrower layer and grid spacing"),
+    ("grid", "3x3 grid of neighbours on / off"),
+    ("autopilot", "Autopilot on / off (resumes a paused tour)"),
+    ("tour_next", "Next tour: centroids, dense (k-means), random"),
+    ("warp", "Warp to a random point"),
+    ("warp_class", "Warp to the selected class"),
+    ("class_next", "Select the next class"),
+    ("class_prev", "Select the previous class"),
+    ("smooth_toggle", "Smooth / crisp image scaling"),
 )
+HELP_ACTIONS = tuple(name for name, _ in HELP_TEXT)
 
 
 class OdysseyScene(Scene):
     """The 3-D flight mode (see the module docstring). ``prefetch=False`` disables the worker."""
 
     name = "odyssey"
-    help_names = HELP_NAMES
+    HELP_ACTIONS = HELP_ACTIONS
 
     def __init__(self, prefetch: bool = True) -> None:
         super().__init__()
@@ -149,6 +171,23 @@ class OdysseyScene(Scene):
         self._unsupported: str | None = None
 
     # ------------------------------------------------------------------ contract
+
+    def help_rows(self, inp) -> list[tuple[str, str, str]]:
+        """(what, keys, controller) rows for the help overlay, with Odyssey wording."""
+        known = set(inp.map.actions) | set(inp.map.axes)
+        rows = []
+        for name, what in HELP_TEXT:
+            if name in known:
+                _, keys, pad = inp.bindings_text([name])[0]
+                rows.append((what, keys, pad))
+            if name == "warp_class":
+                rows.append(("Select a class", "0-9", ""))
+        meta = getattr(self, "meta", None)
+        action = next((a for a in SUBSPACE_ACTIONS if a in known), None)
+        if meta is not None and meta.latent_dim > 3 and action is not None:
+            _, keys, pad = inp.bindings_text([action])[0]
+            rows.append((f"Next 3-D subspace of the {meta.latent_dim} dims", keys, pad))
+        return rows
 
     @classmethod
     def supports(cls, meta: ModelMeta) -> str | None:
@@ -179,7 +218,7 @@ class OdysseyScene(Scene):
         self._subspace_action = next(
             (a for a in SUBSPACE_ACTIONS if a in ctx.input.map.actions), None
         )
-        self._rng = np.random.default_rng(WARP_SEED)
+        self._rng = np.random.default_rng(getattr(ctx, "seed", None))  # warp targets
         self._tour_seed = 0
         self.minimap = Minimap(MINIMAP_SIZE)
         self.compositor = TunnelCompositor(self._dark_background())
@@ -192,6 +231,9 @@ class OdysseyScene(Scene):
         streak_rng = np.random.default_rng(4)
         self._streaks = streak_rng.uniform(0.0, 1.0, (STREAK_COUNT, 3))  # angle, radius, length
         self.rail: LineRail | PathRail = LineRail(self.ship.position, self.ship.orientation)
+        self._rail_serial = 0
+        self._layer_memo: tuple = (None, None, None)  # (key, points (L, 3), tints)
+        self._grid_memo: tuple = (None, None)  # (key, points (9, 3))
         self._anchor_time = -1.0
         self.warp_state: dict | None = None
         self._flash = 0.0
@@ -340,16 +382,29 @@ class OdysseyScene(Scene):
                 self.samples_full[:, self.dims], self.lo, self.hi, seed=1234 + self._tour_seed,
             )
             self.tour_kind = self.tour.kind
-            n = 256
-            s = np.linspace(0.0, self.tour.path.length, n, endpoint=False)
-            self._tour_samples = (s, self.tour.path.points_at(s))  # (n,), (n, 3)
+            path = self.tour.path
+            # a dense table of the loop: the ship's motion reads it instead of the spline
+            s = np.linspace(0.0, path.length, TRACK_SAMPLES + 1)
+            self._track = (path.points_at(s), path.tangents_at(s))  # (T+1, 3) each
+            self._track_step = path.length / TRACK_SAMPLES
+            self._map_path = self._track[0][:: TRACK_SAMPLES // MAP_PATH_POINTS]  # (P, 3)
         return self.tour
+
+    def _track_at(self, s: float) -> tuple[np.ndarray, np.ndarray]:
+        """Position (3,) and unit tangent (3,) on the tour at arc length ``s`` (table lookup)."""
+        pts, tans = self._track
+        x = (s % self.tour.path.length) / self._track_step
+        i = min(int(x), TRACK_SAMPLES - 1)
+        f = x - i
+        p = pts[i] + f * (pts[i + 1] - pts[i])
+        t = tans[i] + f * (tans[i + 1] - tans[i])
+        return p, t / max(float(np.linalg.norm(t)), 1e-12)
 
     def _start_autopilot(self) -> None:
         tour = self._ensure_tour()
-        s, pts = self._tour_samples
+        pts = self._track[0]
         i = int(np.argmin(np.sum((pts - self.ship.position[None]) ** 2, axis=1)))
-        self.tour_s = float(s[i])
+        self.tour_s = i * self._track_step
         self._join_from = self.ship.position.copy()
         self._join_t = 0.0 if np.linalg.norm(pts[i] - self._join_from) > 1e-9 else JOIN_S
         self.mode = "autopilot"
@@ -417,15 +472,15 @@ class OdysseyScene(Scene):
         tour = self.tour
         assert tour is not None
         self.tour_s = (self.tour_s + TOUR_SPEED_FRACTION * self.extent * dt) % tour.path.length
-        on_path = tour.path.point_at(self.tour_s)
+        on_path, _ = self._track_at(self.tour_s)
         if self._join_t < JOIN_S:
             self._join_t += dt
             u = smoothstep(self._join_t / JOIN_S)
             self.ship.position = (1.0 - u) * self._join_from + u * on_path
         else:
             self.ship.position = on_path
-        ahead = self.tour_s + TOUR_SPEED_FRACTION * self.extent * LOOK_AHEAD_S
-        look = quat_look_rotation(tour.path.tangent_at(ahead))
+        _, tangent = self._track_at(self.tour_s + TOUR_SPEED_FRACTION * self.extent * LOOK_AHEAD_S)
+        look = quat_look_rotation(tangent)
         self.ship.orientation = quat_slerp(
             self.ship.orientation, look, 1.0 - math.exp(-TURN_RATE_PER_S * dt)
         )
@@ -455,6 +510,7 @@ class OdysseyScene(Scene):
 
     def _set_rail(self, rail: LineRail | PathRail) -> None:
         self.rail = rail
+        self._rail_serial += 1
         self.compositor.begin_crossfade()
         self._anchor_time = self._clock
         self._grid_cache = None
@@ -485,16 +541,29 @@ class OdysseyScene(Scene):
 
     def frame_points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """What this frame shows, in the subspace: (view points (L, 3), rail depths (L,),
-        grid points (9, 3) or None). With the tunnel off the view is the ship's position."""
+        grid points (9, 3) or None). With the tunnel off the view is the ship's position.
+
+        Layer and grid points change only when the ship crosses a layer / half-layer step, so
+        they are computed then and kept (keyed by rail, step and settings)."""
         s = self.rail_coord()
         if self.tunnel:
-            coords, depths = layer_plan(self.rail, s, self.spacing, self.layer_count)
-            view = self.rail.points(coords)
+            step = self.rail.step_size(self.spacing)
+            key = (self._rail_serial, math.floor(s / step), self.layer_count, step, self.sub_index)
+            if self._layer_memo[0] != key:
+                coords, _ = layer_plan(self.rail, s, self.spacing, self.layer_count)
+                pts = self.rail.points(coords)
+                self._layer_memo = (key, pts, self._class_tints(pts))
+            n = np.arange(1, self.layer_count + 1) + math.floor(s / step)
+            view, depths = self._layer_memo[1], n * step - s
         else:
             view, depths = self.ship.position[None].copy(), np.zeros(1)
         grid = None
         if self.grid and (self.ctx is None or self.ctx.show_hud):
-            grid = grid_plan(self.rail, s, self.spacing, self.spacing)
+            centre = float(grid_steps(self.rail, s, s, self.spacing)[0])
+            key = (self._rail_serial, centre, self.spacing, self.sub_index)
+            if self._grid_memo[0] != key:
+                self._grid_memo = (key, grid_points(self.rail, np.array([centre]), self.spacing)[0])
+            grid = self._grid_memo[1]
         return view, depths, grid
 
     def _decode_frame(self) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list[np.ndarray]]:
@@ -507,7 +576,8 @@ class OdysseyScene(Scene):
         return view, depths, images[:n], images[n:]
 
     def _plan_ahead(self) -> None:
-        """Hand the worker the layers and grid cells of the next AHEAD_S seconds of rail."""
+        """Hand the worker the layers and grid cells of the next AHEAD_S seconds of rail,
+        soonest first. Re-planned each time the ship crosses half a layer step."""
         if self.ahead is None:
             return
         s = self.rail_coord()
@@ -520,27 +590,30 @@ class OdysseyScene(Scene):
         if speed <= 1e-9:
             return
         step = self.rail.step_size(self.spacing)
-        horizon = max(speed * AHEAD_S, 2.0 * step)
-        key = (id(self.rail), math.floor(2.0 * s / step), self.tunnel, self.grid,
+        key = (self._rail_serial, math.floor(2.0 * s / step), self.tunnel, self.grid,
                self.layer_count, self.spacing, self.sub_index)
         if key == self._ahead_key:
             return
         self._ahead_key = key
-        todo: list[tuple[float, np.ndarray]] = []
+        horizon = max(speed * AHEAD_S, 2.0 * step)
+        when: list[np.ndarray] = []  # rail coordinate at which each row is first needed
+        rows: list[np.ndarray] = []
         if self.tunnel:
-            n_first = math.floor(s / step) + 1 + self.layer_count
-            n_last = math.floor((s + horizon) / step) + self.layer_count
-            n = np.arange(n_first, n_last + 1)
+            n = np.arange(math.floor(s / step) + 1 + self.layer_count,
+                          math.floor((s + horizon) / step) + self.layer_count + 1)
             if len(n):
-                pts = self.rail.points(self.rail.wrap(n, step))
-                todo += [(float(k * step - self.layer_count * step), p[None]) for k, p in zip(n, pts, strict=True)]
+                rows.append(self.rail.points(self.rail.wrap(n, step)))
+                when.append((n - self.layer_count) * step)
         if self.grid:
             half = 0.5 * step
-            for m in range(round(s / half) + 1, round((s + horizon) / half) + 1):
-                todo.append((m * half - 0.5 * half, grid_plan(self.rail, m * half, self.spacing, self.spacing)))
-        if todo:
-            todo.sort(key=lambda item: item[0])
-            self.ahead.submit(self.to_latent(np.concatenate([t[1] for t in todo])))
+            m = np.arange(round(s / half) + 1, round((s + horizon) / half) + 1)
+            if len(m):
+                grids = grid_points(self.rail, self.rail.wrap(m, half), self.spacing)  # (M, 9, 3)
+                rows.append(grids.reshape(-1, 3))
+                when.append(np.repeat((m - 0.5) * half, 9))
+        if rows:
+            order = np.argsort(np.concatenate(when), kind="stable")
+            self.ahead.submit(self.to_latent(np.concatenate(rows)[order]))
 
     # ------------------------------------------------------------------ drawing
 
@@ -559,7 +632,7 @@ class OdysseyScene(Scene):
         view.blit(self._bg, (0, 0))
         camera = Camera(self.ship.position.copy(), quat_to_matrix(self.ship.orientation))
         if self.tunnel:
-            tints = self._class_tints(pts)
+            tints = self._layer_memo[2]
             layers = [Layer(img, p, float(d), t) for img, p, d, t in zip(images, pts, depths, tints, strict=True)]
             self.compositor.draw(view, camera, layers, self.rail.step_size(self.spacing),
                                  self.layer_count, smooth)
@@ -604,13 +677,18 @@ class OdysseyScene(Scene):
         return [ui.class_colour(int(k)) for k in np.argmin(d2, axis=1)]
 
     def _draw_single(self, view: pygame.Surface, img: np.ndarray, smooth: bool) -> None:
+        """The image at the ship, large and centred, glowing in its nearest class's colour."""
         vw, vh = view.get_size()
         src = self.compositor.surface_for(img, view)
-        size = VIEW_FRACTION * vh
-        rect = blit_zoomed(view, src, (vw / 2, vh / 2), size, smooth)
+        tint = self._class_tints(self.ship.position[None])[0]
+        dark = self.compositor.dark_background
+        if dark:
+            src = src.copy()
+            src.fill(tuple(int(255 - SINGLE_TINT * (255 - c)) for c in tint), special_flags=pygame.BLEND_RGB_MULT)
+        rect = blit_zoomed(view, src, (vw / 2, vh / 2), VIEW_FRACTION * vh, smooth,
+                           pygame.BLEND_RGB_MAX if dark else 0)
         if rect is not None:
-            tint = self._class_tints(self.ship.position[None])[0]
-            pygame.draw.rect(view, tuple(c // 2 for c in tint), rect.inflate(4, 4), width=1)
+            pygame.draw.rect(view, tuple(c // 3 for c in tint), rect.inflate(4, 4), width=1)
 
     def fog_level(self) -> float:
         """0 inside the populated region, rising to FOG_MAX outside it."""
@@ -751,7 +829,7 @@ class OdysseyScene(Scene):
         else:
             self._text(surface, "no classes", (x + int(64 * u), y), fs, ui.DIM)
         # ----- right panel: modes
-        right = pygame.Rect(w - m - pw, m, pw, ph)
+        right = pygame.Rect(w - m - pw, m + int(READOUT_CLEARANCE * u), pw, ph)
         self._panel(surface, right)
         x, y = right.x + int(12 * u), right.y + int(8 * u)
         if self.mode == "warp":
@@ -791,7 +869,7 @@ class OdysseyScene(Scene):
         self._panel(surface, mm.inflate(int(12 * u), int(34 * u)).move(0, -int(11 * u)))
         self._text(surface, "RADAR", (mm.x, mm.y - int(22 * u)), fl, ui.DIM)
         self._text(surface, "ahead is up", (mm.right, mm.y - int(22 * u)), fl, ui.DIM, "topright")
-        path_pts = self._tour_samples[1] if self.tour is not None else None
+        path_pts = self._map_path if self.tour is not None else None
         marker = None
         if self.mode == "warp" and self.warp_state is not None:
             marker = self.warp_state["target"]
@@ -806,7 +884,7 @@ class OdysseyScene(Scene):
         # ----- warnings and hints
         fog = self.fog_level()
         if fog > 0.0:
-            pulse = 0.6 + 0.4 * math.sin(self._clock * 6.0)
+            pulse = 0.8 + 0.2 * math.sin(self._clock * 6.0)
             col = tuple(int(c * pulse + 40 * (1 - pulse)) for c in ui.WARN)
             out = self.ship.outside_distance(self.lo, self.hi)
             box = pygame.Rect(0, 0, int(400 * u), int(58 * u))
@@ -818,20 +896,17 @@ class OdysseyScene(Scene):
                        (w // 2, box.y + int(34 * u)), fs, (230, 170, 170), "midtop")
         if self.mode == "warp" and self.warp_state is not None:
             self._text(surface, "W A R P", (w // 2, int(h * 0.78)), int(28 * u), (150, 230, 255), "center", True)
-        hint = "W thrust · S brake · arrows/A D pitch & yaw · Q E roll · T tunnel · Y grid · O autopilot · U tour · J warp · K class warp"
-        self._text(surface, hint, (w // 2, h - int(10 * u)), int(12 * u), (110, 120, 150), "midbottom")
 
     def _draw_reticle(self, surface, camera: Camera, u: float) -> None:
         w, h = surface.get_size()
         cx, cy = w // 2, h // 2
-        col = (150, 200, 255)
-        r = int(18 * u)
+        col = (110, 150, 210)
+        r = int(30 * u)
         for a0 in (0.25, 1.82, 3.39, 4.96):
             rect = pygame.Rect(cx - r, cy - r, 2 * r, 2 * r)
             pygame.draw.arc(surface, col, rect, a0, a0 + 1.0, 1)
         pygame.draw.line(surface, col, (cx - r - int(10 * u), cy), (cx - r - int(3 * u), cy))
         pygame.draw.line(surface, col, (cx + r + int(3 * u), cy), (cx + r + int(10 * u), cy))
-        pygame.draw.circle(surface, col, (cx, cy), 1)
         # flight path marker: where the velocity points
         v = self._velocity @ camera.rotation
         if np.linalg.norm(v) > 1e-3 and v[2] > 1e-6:

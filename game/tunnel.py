@@ -34,15 +34,17 @@ from dataclasses import dataclass
 import numpy as np
 import pygame
 
-from game.flight import quat_look_rotation, quat_to_matrix
+from game.flight import quat_to_matrix
 from game.spline import Path
 
 FOV_Y_DEG = 60.0  # vertical field of view of the ship camera
-NEAR_CULL = 0.22  # layers closer than this many spacings are not drawn
-NEAR_FADE = 0.75  # ... and fade out from this depth (in spacings) down to NEAR_CULL
-DEPTH_FOG_PER_LAYER = 0.10  # brightness *= exp(-DEPTH_FOG_PER_LAYER * depth / spacing)
-TINT_MIX = 0.45  # how strongly a layer is tinted toward its colour (0 = none)
+LAYER_SIZE = 0.8  # a layer is a square this many spacings wide
+NEAR_CULL = 0.25  # layers closer than this many spacings are not drawn
+NEAR_FADE = 1.1  # ... and fade out from this depth (in spacings) down to NEAR_CULL
+DEPTH_FOG_PER_LAYER = 0.07  # brightness *= exp(-DEPTH_FOG_PER_LAYER * depth / spacing)
+TINT_MIX = 0.6  # how strongly a layer is tinted toward its colour (0 = none)
 FRAME_OUTLINE_ALPHA = 0.55  # brightness of the thin frame drawn around each layer
+OUTLINE_MAX_FRACTION = 1.1  # ... while the layer is at most this many view heights tall
 CROSSFADE_S = 0.3  # seconds over which an abandoned rail's layers fade out
 ALPHA_BLEND_OPACITY = 0.6  # layer opacity for light-background models
 
@@ -93,9 +95,10 @@ class LineRail:
         """Rail coordinates of grid indices ``n``.  # (N,) int -> (N,)"""
         return np.asarray(n, dtype=np.float64) * step
 
-    def axes(self, s: float) -> tuple[np.ndarray, np.ndarray]:
-        """(right, up) of the rail at ``s``, for the grid."""
-        return self.right, self.up
+    def axes(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(right, up) of the rail at coordinates ``s``, for the grid.  # (M,) -> (M, 3), (M, 3)"""
+        m = len(np.asarray(s).reshape(-1))
+        return np.repeat(self.right[None], m, axis=0), np.repeat(self.up[None], m, axis=0)
 
 
 class PathRail:
@@ -118,9 +121,27 @@ class PathRail:
         laps = max(1, round(self.path.length / step))
         return (np.asarray(n, dtype=np.int64) % laps).astype(np.float64) * step
 
-    def axes(self, s: float) -> tuple[np.ndarray, np.ndarray]:
-        m = quat_to_matrix(quat_look_rotation(self.path.tangent_at(s)))
-        return m[:, 0], m[:, 1]
+    def axes(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Right and up of the look frame along the path's tangent.  # (M,) -> (M, 3), (M, 3)"""
+        return look_frames(self.path.tangents_at(np.asarray(s, np.float64).reshape(-1)))
+
+
+def look_frames(forward: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Right and up axes of frames looking along ``forward`` with up near world +y (+x when
+    forward is vertical), as ``quat_look_rotation`` builds them, vectorised.
+
+    # forward (M, 3) -> right (M, 3), up (M, 3)
+    """
+    f = np.asarray(forward, np.float64).reshape(-1, 3)
+    f = f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-300)
+    right = np.cross(np.array([0.0, 1.0, 0.0]), f)  # up x forward
+    norm = np.linalg.norm(right, axis=1, keepdims=True)
+    vertical = norm[:, 0] < 1e-6
+    if np.any(vertical):
+        right[vertical] = np.cross(np.array([1.0, 0.0, 0.0]), f[vertical])
+        norm[vertical] = np.linalg.norm(right[vertical], axis=1, keepdims=True)
+    right = right / norm
+    return right, np.cross(f, right)
 
 
 Rail = LineRail | PathRail
@@ -139,19 +160,33 @@ def layer_plan(rail: Rail, s: float, spacing: float, count: int) -> tuple[np.nda
     return rail.wrap(n, step), depths
 
 
-def grid_plan(rail: Rail, s: float, spacing: float, cell: float) -> np.ndarray:
-    """The 3x3 grid's points around the rail point nearest ``s`` (quantised to half a spacing).
+GRID_OFFSETS = np.array([(i, j) for j in (1, 0, -1) for i in (-1, 0, 1)], dtype=np.float64)  # (9, 2)
 
-    Row-major from top-left; the centre (index 4) is on the rail. ``cell`` is the offset
-    between neighbouring cells along the rail's right/up axes.  # -> (9, 3)
-    """
+
+def grid_steps(rail: Rail, s0: float, s1: float, spacing: float) -> np.ndarray:
+    """Quantised rail coordinates of the grid centres met from ``s0`` to ``s1`` (inclusive),
+    one every half spacing (``grid_plan`` rounds ``s`` to the nearest of them).  # -> (M,)"""
     step = 0.5 * rail.step_size(spacing)
-    n = np.array([round(s / step)], dtype=np.int64)
-    sc = float(rail.wrap(n, step)[0])
-    centre = rail.points(np.array([sc]))[0]
-    right, up = rail.axes(sc)
-    ij = np.array([(i, j) for j in (1, 0, -1) for i in (-1, 0, 1)], dtype=np.float64)  # (9, 2)
-    return centre[None, :] + cell * (ij[:, :1] * right[None, :] + ij[:, 1:] * up[None, :])
+    n = np.arange(round(s0 / step), round(s1 / step) + 1, dtype=np.int64)
+    return rail.wrap(n, step)
+
+
+def grid_points(rail: Rail, centres: np.ndarray, cell: float) -> np.ndarray:
+    """3x3 grids around rail coordinates ``centres``: row-major from the top-left, the centre
+    (index 4) on the rail, neighbours ``cell`` apart along the rail's right/up axes.
+
+    # centres (M,) -> (M, 9, 3)
+    """
+    centres = np.asarray(centres, np.float64).reshape(-1)
+    mid = rail.points(centres)  # (M, 3)
+    right, up = rail.axes(centres)  # (M, 3) each
+    off = GRID_OFFSETS[None, :, 0:1] * right[:, None, :] + GRID_OFFSETS[None, :, 1:2] * up[:, None, :]
+    return mid[:, None, :] + cell * off
+
+
+def grid_plan(rail: Rail, s: float, spacing: float, cell: float) -> np.ndarray:
+    """The 3x3 grid at the grid centre nearest ``s`` (see ``grid_steps``).  # -> (9, 3)"""
+    return grid_points(rail, grid_steps(rail, s, s, spacing), cell)[0]
 
 
 # ---------------------------------------------------------------------------- drawing
@@ -297,13 +332,13 @@ class TunnelCompositor:
             z_rel = z / spacing
             if z_rel <= NEAR_CULL:
                 continue
-            near = min(1.0, (z_rel - NEAR_CULL) / (NEAR_FADE - NEAR_CULL))
+            near = smoothstep((z_rel - NEAR_CULL) / (NEAR_FADE - NEAR_CULL))
             far = min(1.0, max(0.0, (far_depth - layer.rail_depth) / spacing))
             fog = math.exp(-DEPTH_FOG_PER_LAYER * z_rel)
             level = weight * near * far * fog
             if level <= 0.02:
                 continue
-            size = f * spacing / z
+            size = f * LAYER_SIZE * spacing / z
             sx, sy = cx + f * x / z, cy - f * y / z
             if size < 2.0 or abs(sx - cx) > w + size or abs(sy - cy) > h + size:
                 continue
@@ -320,7 +355,7 @@ class TunnelCompositor:
             rect = blit_zoomed(view, src, (sx, sy), size, smooth, flags)
             if rect is not None:
                 drawn += 1
-                if size < 3 * max(w, h):
+                if size < OUTLINE_MAX_FRACTION * h:  # a huge layer's edge would cut the view
                     edge = tuple(int(c * FRAME_OUTLINE_ALPHA * level) for c in layer.tint)
                     pygame.draw.rect(view, edge, rect, width=1)
         self.drawn = drawn

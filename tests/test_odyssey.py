@@ -359,3 +359,50 @@ def test_wide_model_flies_in_a_cyclable_3d_subspace(tmp_path: Path) -> None:
     np.testing.assert_allclose(s.current_latent(), z, atol=1e-6)  # same point, new axes
     assert s.last_batch_size == s.layer_count
     r.scene.exit()
+
+
+def test_engine_runs_the_odyssey_mode(exported_models, tmp_path: Path, monkeypatch) -> None:
+    """The real engine loads the mode lazily, steps it with loop_once and shows its help rows."""
+    from game.app import Engine
+    from game.overlay import HelpOverlay
+
+    empty = tmp_path / "pretrained"
+    empty.mkdir()
+    monkeypatch.setenv("ODYSSEY_PRETRAINED", str(empty))
+    monkeypatch.delenv("ODYSSEY_MODELS", raising=False)
+    monkeypatch.delenv("ODYSSEY_CONTROLS", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    eng = Engine(exported_models["3d"], mode="odyssey", headless=True, size=(1280, 720), seed=2)
+    try:
+        scene = eng.mode_scene
+        assert isinstance(scene, OdysseyScene) and scene.ahead is not None
+        eng.loop_once(1 / 60)
+        start, fwd = scene.ship.position.copy(), scene.ship.forward.copy()
+        pygame.event.post(down(pygame.K_w))
+        for _ in range(20):
+            eng.loop_once(1 / 60)
+        pygame.event.post(up(pygame.K_w))
+        eng.loop_once(1 / 60)
+        assert np.dot(scene.ship.position - start, fwd) > 0
+        assert scene.last_batch_size == scene.layer_count
+        img = pygame.surfarray.array3d(eng.surface)
+        assert img.shape[:2] == (1280, 720) and img.std() > 5
+        pygame.event.post(down(pygame.K_o))
+        eng.loop_once(1 / 60)
+        assert scene.mode == "autopilot"
+        pygame.event.post(down(pygame.K_F1))
+        eng.loop_once(1 / 60)
+        assert isinstance(eng.stack.top, HelpOverlay)
+        assert any("tunnel" in row[0].lower() for row in scene.help_rows(eng.input))
+        # a 2-D model cannot be flown: the engine hears the scene's reason and keeps the navigator
+        thread = scene.ahead
+        assert eng.switch_mode("navigator")
+        assert not thread.alive  # leaving the mode stopped the worker
+    finally:
+        eng.shutdown(quit_pygame=False)
+    eng2 = Engine(exported_models["2d"], mode="odyssey", headless=True, size=(640, 360))
+    try:
+        assert eng2.mode_name == "navigator"
+        assert any("at least 3 latent dimensions" in text for text, _ in eng2.ctx.notices)
+    finally:
+        eng2.shutdown(quit_pygame=False)
