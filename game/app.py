@@ -17,7 +17,9 @@ the simulation by a known amount without sleeping (tests, benchmarks, ``--headle
 Modes are registered by import path in :data:`MODES` and imported lazily, so a missing or
 broken mode module only produces a notice. A mode class is constructed with no arguments and
 then ``enter(ctx)``; it may define ``supports(meta) -> str | None`` (a reason it cannot show
-that model), ``HELP_ACTIONS`` (action/axis names for the help overlay) and ``help_rows(inp)``.
+that model), ``HELP_ACTIONS`` (action/axis names for the help overlay), ``help_rows(inp)``
+(ready-made help rows) and ``fills_screen = True`` (it paints every pixel, so the engine
+skips clearing the window).
 
 Recording hook: append ``callback(surface, time_s)`` to ``engine.frame_listeners``; it runs
 after the scenes (overlays included) are drawn and before the HUD, every frame. Callbacks in
@@ -192,6 +194,8 @@ class Engine:
         self.ctx.push_overlay = lambda scene: self.stack.push(scene, self.ctx)
         self._meta_cache[self._key(model.path)] = model.meta
         self.recording = RecordingController(self)  # the record action, REC indicator, flight logs
+        if provider == "cuda" and model.provider != "CUDA":
+            self.ctx.notify("CUDA is not available here; decoding on the CPU", 5.0)
         if not self._start_mode(mode) and (mode == FALLBACK_MODE or not self._start_mode(FALLBACK_MODE)):
             reason = builtin_reason(FALLBACK_MODE, model.meta) or "The Navigator could not start."
             self.shutdown()
@@ -434,7 +438,8 @@ class Engine:
                 self.stack.top.update(self.fixed.dt)
         self.stack.prune()
         self.surface = pygame.display.get_surface() or self.surface
-        self.surface.fill(ui.BG)
+        if not getattr(self.mode_scene, "fills_screen", False):
+            self.surface.fill(ui.BG)
         self.stack.draw(self.surface)
         for listener in list(self.frame_listeners):
             listener(self.surface, self.ctx.time_s)

@@ -66,8 +66,10 @@ class Hud:
         self._draw_notices(surface, ctx)
 
     def _draw_readout(self, surface: pygame.Surface, ctx: GameContext) -> None:
-        label = ui.font(READOUT_FONT_PX).render(self.readout_text(ctx), True, ui.DIM)
-        rect = label.get_rect(topright=(surface.get_width() - MARGIN_PX - 6, MARGIN_PX + 5))
+        k = ui_scale(surface)
+        label = ui.font(max(10, round(READOUT_FONT_PX * k))).render(self.readout_text(ctx), True, ui.DIM)
+        m = round(MARGIN_PX * k)
+        rect = label.get_rect(topright=(surface.get_width() - m - 6, m + 5))
         ui.panel(surface, rect.inflate(16, 8), alpha=215, color=(8, 10, 18), radius=10)
         surface.blit(label, rect)
 
@@ -75,10 +77,13 @@ class Hud:
         now = ctx.time_s
         ctx.notices[:] = [(t, end) for t, end in ctx.notices if end > now]
         shown = ctx.notices[-MAX_NOTICES:]
-        y = surface.get_height() - 2 * MARGIN_PX
+        k = ui_scale(surface)
+        size = max(11, round(NOTICE_FONT_PX * k))
+        y = surface.get_height() - round(2 * MARGIN_PX * k)
         for text, end in reversed(shown):
             fade = max(0.0, min(1.0, (end - now) / FADE_S))
-            label = ui.font(NOTICE_FONT_PX).render(text, True, ui.FG)
+            text = ui.fit_text(text, size, surface.get_width() - 60)
+            label = ui.font(size).render(text, True, ui.FG)
             rect = label.get_rect(midbottom=(surface.get_width() // 2, y))
             box = rect.inflate(28, 14)
             layer = pygame.Surface(box.size, pygame.SRCALPHA)
@@ -89,3 +94,9 @@ class Hud:
                 layer.set_alpha(int(255 * fade))
             surface.blit(layer, box)
             y = box.top - 8
+
+
+def ui_scale(surface: pygame.Surface) -> float:
+    """UI scale for a window: 1 at 1280x720, within [0.72, 1.6]."""
+    w, h = surface.get_size()
+    return max(0.72, min(1.6, w / 1280, h / 720))

@@ -121,9 +121,10 @@ def _mix(c1: tuple[int, int, int], c2: tuple[int, int, int], f: float) -> tuple[
 
 @dataclass
 class Layout:
-    """Screen rectangles for one window size."""
+    """Screen rectangles for one window size, and ``k``, the UI scale (1 at 1280x720)."""
 
     size: tuple[int, int]
+    k: float
     header: pygame.Rect
     map: pygame.Rect
     image: pygame.Rect
@@ -132,20 +133,22 @@ class Layout:
 
     @classmethod
     def for_size(cls, w: int, h: int) -> Layout:
-        pad = 16 if w >= 900 else 10
-        header_h = 52 if h >= 520 else 40
-        top = header_h + 6
+        k = max(0.72, min(1.6, w / 1280, h / 720))
+        pad = max(8, round(16 * k))
+        header_h = round(52 * k)
+        top = header_h + pad // 2
         body_h = max(100, h - top - pad)
         map_w = max(120, int((w - 3 * pad) * 0.52))
         map_rect = pygame.Rect(pad, top, map_w, body_h)
         rx = map_rect.right + pad
         rw = max(120, w - rx - pad)
-        s = max(64, min(int(rw * 0.63), int(body_h * 0.56)))
+        info_min = round(190 * k)
+        s = max(64, min(int(rw * 0.63), int(body_h * 0.56), rw - pad - info_min))
         image = pygame.Rect(rx, top, s, s)
         info = pygame.Rect(image.right + pad, top, max(60, rw - s - pad), s)
         strip_top = image.bottom + pad
         strip = pygame.Rect(rx, strip_top, rw, max(60, h - strip_top - pad))
-        return cls((w, h), pygame.Rect(0, 0, w, header_h), map_rect, image, info, strip)
+        return cls((w, h), k, pygame.Rect(0, 0, w, header_h), map_rect, image, info, strip)
 
 
 @dataclass
@@ -167,6 +170,7 @@ class NavigatorScene(Scene):
 
     name = "navigator"
     title = "Navigator"
+    fills_screen = True  # the chrome layer covers the window
     HELP_ACTIONS = tuple(name for name, _ in HELP_TEXT)
 
     @classmethod
@@ -280,6 +284,15 @@ class NavigatorScene(Scene):
     @property
     def map_rect(self) -> pygame.Rect:
         return self.layout.map if self.layout else pygame.Rect(0, 0, 1, 1)
+
+    @property
+    def k(self) -> float:
+        """UI scale: 1 at 1280x720."""
+        return self.layout.k if self.layout else 1.0
+
+    def fs(self, px: float) -> int:
+        """A font size scaled with the window."""
+        return max(10, round(px * self.k))
 
     @property
     def scale(self) -> float:
@@ -615,7 +628,7 @@ class NavigatorScene(Scene):
             pygame.draw.line(layer, colour, (0, py), (lw, py))
         # the encoded sample, coloured by class
         if len(self.points2):
-            radius = int(min(4, max(2, round(1.5 + 0.6 * math.log2(max(self.zoom, 1.0)) + 0.5))))
+            radius = int(min(5, max(2, round((2.0 + 0.6 * math.log2(max(self.zoom, 1.0))) * self.k))))
             lx, ly = to_layer(self.points2[:, 0], self.points2[:, 1])
             inside = (lx >= -radius) & (lx < lw + radius) & (ly >= -radius) & (ly < lh + radius)
             seq = [
@@ -627,11 +640,13 @@ class NavigatorScene(Scene):
         if len(self.centroids):
             cen = self.centroids[:, list(self.dims)]
             cx, cy = to_layer(cen[:, 0], cen[:, 1])
+            rad = round(11 * self.k)
             for k, (px, py) in enumerate(zip(cx, cy, strict=True)):
                 col = ui.class_colour(k)
-                pygame.draw.circle(layer, (8, 10, 18), (int(px), int(py)), 11)
-                pygame.draw.circle(layer, col, (int(px), int(py)), 11, width=2)
-                ui.text(layer, self.class_names[k][:3], (int(px), int(py) + 1), size=12, color=ui.FG, anchor="center", bold=True)
+                pygame.draw.circle(layer, (8, 10, 18), (int(px), int(py)), rad)
+                pygame.draw.circle(layer, col, (int(px), int(py)), rad, width=2)
+                label = ui.fit_text(self.class_names[k], self.fs(12), 2 * rad - 4, bold=True)
+                ui.text(layer, label, (int(px), int(py) + 1), size=self.fs(12), color=ui.FG, anchor="center", bold=True)
         self._layer, self._layer_key = layer, key
 
     def _grid_plan(self) -> list[np.ndarray] | None:
@@ -695,35 +710,41 @@ class NavigatorScene(Scene):
         self._draw_trail(surface)
         if self.strip is not None:
             self._draw_paths(surface)
+        rad = round(9 * self.k)
         for i, m in enumerate(self.marks):
             px, py = self.latent_to_screen(m[list(self.dims)])
-            pygame.draw.circle(surface, (8, 10, 18), (int(px), int(py)), 9)
-            pygame.draw.circle(surface, MARK_COLOUR, (int(px), int(py)), 9, width=2)
-            ui.text(surface, "AB"[i], (int(px), int(py) + 1), size=12, color=MARK_COLOUR, anchor="center", bold=True)
+            pygame.draw.circle(surface, (8, 10, 18), (int(px), int(py)), rad)
+            pygame.draw.circle(surface, MARK_COLOUR, (int(px), int(py)), rad, width=2)
+            ui.text(surface, "AB"[i], (int(px), int(py) + 1), size=self.fs(12), color=MARK_COLOUR, anchor="center", bold=True)
         self._draw_crosshair(surface)
         surface.set_clip(clip)
         self._draw_legend(surface)
-        ui.text(surface, f"LATENT MAP   ·   x = z{self.dims[0]}   y = z{self.dims[1]}", (r.left + 12, r.top + 10), size=13, color=ui.DIM, bold=True)
+        m = round(12 * self.k)
+        title = f"LATENT MAP   ·   x = z{self.dims[0]}   y = z{self.dims[1]}"
+        ui.text(surface, title, (r.left + m, r.top + m - 2), size=self.fs(13), color=ui.DIM, bold=True)
         foot = f"zoom ×{self.zoom:.2f}"
         if self.meta.latent_dim > 2:
             n = self.meta.latent_dim - 2
             foot += f"   ·   {n} more dim{'s' if n > 1 else ''} held at {'their' if n > 1 else 'its'} mean"
-        ui.text(surface, foot, (r.left + 12, r.bottom - 10), size=13, color=ui.DIM, anchor="bottomleft")
+        ui.text(surface, foot, (r.left + m, r.bottom - m + 2), size=self.fs(13), color=ui.DIM, anchor="bottomleft")
 
     def _draw_axis_labels(self, surface: pygame.Surface) -> None:
+        """Grid values along the bottom and left edges of the map."""
         r = self.map_rect
         g = self._grid_spacing()
-        x0 = self.screen_to_latent(r.left, r.bottom)
-        x1 = self.screen_to_latent(r.right, r.top)
+        lo = self.screen_to_latent(r.left, r.bottom)
+        hi = self.screen_to_latent(r.right, r.top)
         fmt = "{:.0f}" if g >= 1 else ("{:.1f}" if g >= 0.1 else "{:.2f}")
-        for v in np.arange(math.ceil(x0[0] / g) * g, x1[0], g):
-            px, _ = self.latent_to_screen(np.array([v, 0.0]))
-            if r.left + 30 < px < r.right - 30:
-                ui.text(surface, fmt.format(v + 0.0), (int(px), r.bottom - 30), size=11, color=GRID_AXIS, anchor="midbottom")
-        for v in np.arange(math.ceil(x0[1] / g) * g, x1[1], g):
-            _, py = self.latent_to_screen(np.array([0.0, v]))
-            if r.top + 36 < py < r.bottom - 40:
-                ui.text(surface, fmt.format(v + 0.0), (r.left + 8, int(py) - 2), size=11, color=GRID_AXIS, anchor="bottomleft")
+        size = self.fs(11)
+        edge = round(34 * self.k)
+        for v in np.arange(math.ceil(lo[0] / g) * g, hi[0], g):
+            px = r.centerx + (v - self.view[0]) * self.scale
+            if r.left + edge < px < r.right - edge:
+                ui.text(surface, fmt.format(v + 0.0), (int(px), r.bottom - edge + 4), size=size, color=GRID_AXIS, anchor="midbottom")
+        for v in np.arange(math.ceil(lo[1] / g) * g, hi[1], g):
+            py = r.centery - (v - self.view[1]) * self.scale
+            if r.top + edge < py < r.bottom - edge - 6:
+                ui.text(surface, fmt.format(v + 0.0), (r.left + 8, int(py) - 2), size=size, color=GRID_AXIS, anchor="bottomleft")
 
     def _draw_trail(self, surface: pygame.Surface) -> None:
         if len(self.trail) < 2:
@@ -765,21 +786,26 @@ class NavigatorScene(Scene):
         pygame.draw.line(surface, guide, (r.left, yi), (r.right, yi))
         pygame.draw.line(surface, guide, (xi, r.top), (xi, r.bottom))
         col = ui.ACCENT
-        pygame.draw.circle(surface, (8, 10, 18), (xi, yi), 12, width=4)
-        pygame.draw.circle(surface, col, (xi, yi), 11, width=2)
+        k = self.k
+        ring, inner, arm = round(11 * k), round(5 * k), round(18 * k)
+        width = 2 if k < 1.3 else 3
+        pygame.draw.circle(surface, (8, 10, 18), (xi, yi), ring + 1, width=width + 2)
+        pygame.draw.circle(surface, col, (xi, yi), ring, width=width)
         for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)):
-            pygame.draw.line(surface, col, (xi + dx * 5, yi + dy * 5), (xi + dx * 18, yi + dy * 18), 2)
+            pygame.draw.line(surface, col, (xi + dx * inner, yi + dy * inner), (xi + dx * arm, yi + dy * arm), width)
 
     def _draw_legend(self, surface: pygame.Surface) -> None:
         if not self.class_names:
             return
         r = self.map_rect
-        key = (self.selected, r.height)
+        key = (self.selected, r.height, self.k)
         if self._legend is None or self._legend_key != key:
-            row = 19 if r.height >= 400 else 15
-            names = [n[:14] for n in self.class_names]
-            wmax = max(ui.font(13).size(n)[0] for n in names)
-            lw, lh = wmax + 42, row * len(names) + 14
+            size = self.fs(13)
+            row = round(size * 1.45) if r.height >= 360 else size + 3
+            names = [ui.fit_text(n, size, round(120 * self.k)) for n in self.class_names]
+            wmax = max(ui.font(size, True).size(n)[0] for n in names)
+            dot_x, text_x = round(15 * self.k), round(28 * self.k)
+            lw, lh = wmax + text_x + 14, row * len(names) + 14
             leg = pygame.Surface((lw, lh), pygame.SRCALPHA)
             pygame.draw.rect(leg, (*ui.PANEL, 215), leg.get_rect(), border_radius=8)
             for k, n in enumerate(names):
@@ -787,21 +813,27 @@ class NavigatorScene(Scene):
                 sel = k == self.selected
                 if sel:
                     pygame.draw.rect(leg, (*ui.ACCENT, 50), (3, y - 1, lw - 6, row), border_radius=5)
-                pygame.draw.circle(leg, ui.class_colour(k), (15, y + row // 2), 5)
-                ui.text(leg, n, (28, y + row // 2), size=13, color=ui.ACCENT if sel else ui.FG, anchor="midleft", bold=sel)
+                pygame.draw.circle(leg, ui.class_colour(k), (dot_x, y + row // 2), max(3, round(5 * self.k)))
+                ui.text(leg, n, (text_x, y + row // 2), size=size, color=ui.ACCENT if sel else ui.FG, anchor="midleft", bold=sel)
             self._legend, self._legend_key = leg, key
-        surface.blit(self._legend, self._legend.get_rect(topright=(r.right - 10, r.top + 10)))
+        m = round(10 * self.k)
+        surface.blit(self._legend, self._legend.get_rect(topright=(r.right - m, r.top + m)))
 
-    # ----- right-hand side
+    # ----- header and right-hand side
 
     def _draw_header(self, surface: pygame.Surface) -> None:
         lay = self.layout
         cy = lay.header.centery
-        rect = ui.text(surface, "LATENT ODYSSEY", (18, cy), size=20, color=ui.ACCENT, anchor="midleft", bold=True)
-        rect = ui.text(surface, "Navigator", (rect.right + 12, cy), size=20, color=ui.FG, anchor="midleft")
+        x = round(18 * self.k)
+        rect = ui.text(surface, "LATENT ODYSSEY", (x, cy), size=self.fs(20), color=ui.ACCENT, anchor="midleft", bold=True)
+        rect = ui.text(surface, "Navigator", (rect.right + round(12 * self.k), cy), size=self.fs(20), color=ui.FG, anchor="midleft")
         m = self.meta
         info = f"{m.name}   ·   {m.dataset}   ·   {m.latent_dim}-D latent   ·   {m.image_shape[2]}×{m.image_shape[1]}"
-        ui.text(surface, info, (rect.right + 26, cy + 1), size=14, color=ui.DIM, anchor="midleft")
+        left = rect.right + round(26 * self.k)
+        room = lay.header.width - left - round(380 * self.k)  # the HUD readout sits on the right
+        if room > 80:
+            info = ui.fit_text(info, self.fs(14), room)
+            ui.text(surface, info, (left, cy + 1), size=self.fs(14), color=ui.DIM, anchor="midleft")
 
     def _draw_image(self, surface: pygame.Surface) -> None:
         rect = self.layout.image
@@ -817,68 +849,80 @@ class NavigatorScene(Scene):
         surface.blit(self._image_scaled, rect.topleft)
         pygame.draw.rect(surface, (60, 68, 100), rect.inflate(2, 2), width=1, border_radius=4)
 
+    def _status(self) -> tuple[str, tuple[int, int, int]]:
+        if self.morphing:
+            return f"morphing to {self.class_names[self.selected]}", ui.ACCENT
+        if self.ride_t0 is not None:
+            return ("riding slerp", SLERP_COLOUR) if self.follow_slerp else ("riding linear", LINEAR_COLOUR)
+        if self.glide is not None:
+            return "gliding", ui.FG
+        if self._move != (0.0, 0.0) or self._dragging:
+            return "moving", ui.FG
+        return "still", ui.DIM
+
     def _draw_info(self, surface: pygame.Surface) -> None:
         r = self.layout.info
-        x, y = r.left + 14, r.top + 12
-        w = r.width - 28
-        small = 12 if r.height < 300 else 13
-        big = 17 if r.height < 300 else 19
-        gap = 8 if r.height < 300 else 14
+        pad = round(14 * self.k)
+        x, y = r.left + pad, r.top + round(12 * self.k)
+        w = r.width - 2 * pad
+        roomy = r.height >= 330 * self.k
+        small = self.fs(13)
+        big = self.fs(19 if roomy else 17)
+        gap = round((14 if roomy else 8) * self.k)
+        dot = max(4, round(6 * self.k))
 
         def label(s: str) -> None:
             nonlocal y
             ui.text(surface, s, (x, y), size=small, color=ui.DIM, bold=True)
-            y += small + 8
+            y += small + round(8 * self.k)
+
+        def swatch_line(k: int, colour: tuple[int, int, int], right: str = "") -> None:
+            nonlocal y
+            pygame.draw.circle(surface, ui.class_colour(k), (x + dot, y + big // 2 + 2), dot)
+            rw = ui.text(surface, right, (x + w, y + 3), size=small, color=ui.DIM, anchor="topright").width if right else 0
+            name = ui.fit_text(self.class_names[k], big, w - 3 * dot - rw - 6)
+            ui.text(surface, name, (x + 3 * dot, y), size=big, color=colour)
+            y += big + round(6 * self.k) + gap
 
         label("POSITION")
         for d in self.dims:
             ui.text(surface, f"z{d}", (x, y), size=big, color=ui.DIM)
             ui.text(surface, f"{self.z[d]:+.3f}", (x + w, y), size=big, color=ui.FG, anchor="topright")
-            y += big + 6
+            y += big + round(6 * self.k)
         y += gap
         near = self.nearest_class()
         if near is not None:
-            k, dist = near
             label("NEAREST CLASS")
-            pygame.draw.circle(surface, ui.class_colour(k), (x + 6, y + big // 2 + 2), 6)
-            ui.text(surface, self.class_names[k][:16], (x + 18, y), size=big, color=ui.FG)
-            ui.text(surface, f"d {dist:.2f}", (x + w, y + 3), size=small + 1, color=ui.DIM, anchor="topright")
-            y += big + 6 + gap
+            swatch_line(near[0], ui.FG, f"d {near[1]:.2f}")
         if self.selected is not None:
             label("SELECTED")
-            k = self.selected
-            pygame.draw.circle(surface, ui.class_colour(k), (x + 6, y + big // 2 + 2), 6)
-            ui.text(surface, self.class_names[k][:16], (x + 18, y), size=big, color=ui.ACCENT)
-            y += big + 6 + gap
-        label("STATUS")
-        if self.morphing:
-            status, col = f"morphing to {self.class_names[self.selected]}", ui.ACCENT
-        elif self.ride_t0 is not None:
-            status, col = "riding " + ("slerp" if self.follow_slerp else "linear"), SLERP_COLOUR if self.follow_slerp else LINEAR_COLOUR
-        elif self.glide is not None:
-            status, col = "gliding", ui.FG
-        elif self._move != (0.0, 0.0) or self._dragging:
-            status, col = "moving", ui.FG
-        else:
-            status, col = "still", ui.DIM
-        ui.text(surface, status, (x, y), size=big - 2, color=col)
-        y += big + 4
-        if y + 2 * (small + 6) < r.bottom:
+            swatch_line(self.selected, ui.ACCENT)
+        hint_h = small + round(14 * self.k)
+        if y + small + big + hint_h < r.bottom:
+            label("STATUS")
+            status, colour = self._status()
+            ui.text(surface, ui.fit_text(status, big - 2, w), (x, y), size=big - 2, color=colour)
+            y += big + round(4 * self.k)
+        if y + small + hint_h < r.bottom:
             ui.text(surface, f"zoom ×{self.zoom:.2f}", (x, y), size=small, color=ui.DIM)
             ui.text(surface, "smooth" if self.ctx.smooth else "crisp", (x + w, y), size=small, color=ui.DIM, anchor="topright")
-        hint = "F1 help  ·  M model  ·  F3 fly"
-        ui.text(surface, hint, (r.centerx, r.bottom - 10), size=small, color=(110, 120, 150), anchor="midbottom")
+        hint = ui.fit_text("F1 help  ·  M model  ·  F3 fly", small, w)
+        ui.text(surface, hint, (r.centerx, r.bottom - round(10 * self.k)), size=small, color=(110, 120, 150), anchor="midbottom")
 
     def _thumb_rects(self, r: pygame.Rect) -> list[list[pygame.Rect]]:
-        gap = 6
-        label_h = 18
-        inner_w = r.width - 28
-        size = min((inner_w - gap * (STRIP_FRAMES - 1)) // STRIP_FRAMES, (r.height - 44 - 2 * label_h - 12) // 2)
+        """Where the interpolation frames go: two rows of STRIP_FRAMES squares."""
+        k = self.k
+        gap = max(3, round(6 * k))
+        label_h = round(18 * k)
+        top = round(40 * k)
+        foot = round(30 * k)
+        inner_w = r.width - round(28 * k)
+        size = min((inner_w - gap * (STRIP_FRAMES - 1)) // STRIP_FRAMES, (r.height - top - foot - 2 * label_h - 8) // 2)
         size = max(8, size)
         total = size * STRIP_FRAMES + gap * (STRIP_FRAMES - 1)
         x0 = r.left + (r.width - total) // 2
         rows = []
-        y = r.top + 40 + label_h
+        y = r.top + top + label_h
         for _row in range(2):
             rows.append([pygame.Rect(x0 + i * (size + gap), y, size, size) for i in range(STRIP_FRAMES)])
             y += size + label_h + 8
@@ -886,29 +930,37 @@ class NavigatorScene(Scene):
 
     def _draw_strip(self, surface: pygame.Surface) -> None:
         r = self.layout.strip
-        x = r.left + 14
-        ui.text(surface, "INTERPOLATION", (x, r.top + 12), size=13, color=ui.DIM, bold=True)
+        pad = round(14 * self.k)
+        small = self.fs(13)
+        ui.text(surface, "INTERPOLATION", (r.left + pad, r.top + round(12 * self.k)), size=small, color=ui.DIM, bold=True)
         s = self.strip
         if s is None:
             marks = "   ".join(
                 f"{n} ({m[self.dims[0]]:+.2f}, {m[self.dims[1]]:+.2f})" for n, m in zip("AB", self.marks, strict=False)
             ) or "no marks yet"
-            ui.text(surface, marks, (r.right - 14, r.top + 12), size=13, color=MARK_COLOUR if self.marks else ui.DIM, anchor="topright")
+            ui.text(surface, marks, (r.right - pad, r.top + round(12 * self.k)), size=small, color=MARK_COLOUR if self.marks else ui.DIM, anchor="topright")
             lines = (
                 ("Space", "marks A, then B"),
-                ("I", "shows the frames between them: linear and spherical"),
+                ("I", "shows the frames between them, linear and spherical"),
                 ("L", "switches which path the cursor rides"),
-                ("", "no marks: I runs from the previous class to the selected one"),
+                ("", "without marks, I goes from the previous class to the selected one"),
             )
-            ty = r.top + max(44, (r.height - 4 * 24) // 2)
+            size = self.fs(14)
+            step = round(size * 1.75)
+            key_right = r.left + round(96 * self.k)
+            text_left = key_right + round(16 * self.k)
+            room = r.right - pad - text_left
+            ty = r.top + max(round(44 * self.k), (r.height - 4 * step) // 2)
             for i, (key, line) in enumerate(lines):
-                y = ty + i * 24
+                y = ty + i * step
+                if y + step > r.bottom:
+                    break
                 if key:
-                    kr = ui.text(surface, key, (r.left + 96, y), size=14, color=ui.ACCENT, anchor="topright", bold=True)
+                    kr = ui.text(surface, key, (key_right, y), size=size, color=ui.ACCENT, anchor="topright", bold=True)
                     pygame.draw.rect(surface, (60, 66, 96), kr.inflate(10, 6), width=1, border_radius=5)
-                ui.text(surface, line, (r.left + 112, y), size=14, color=ui.DIM if not key else ui.FG)
+                ui.text(surface, ui.fit_text(line, size, room), (text_left, y), size=size, color=ui.FG if key else ui.DIM)
             return
-        ui.text(surface, s.label, (r.right - 14, r.top + 12), size=13, color=MARK_COLOUR, anchor="topright")
+        ui.text(surface, s.label, (r.right - pad, r.top + round(12 * self.k)), size=small, color=MARK_COLOUR, anchor="topright")
         rects = self._thumb_rects(r)
         key = (r.size, self.ctx.smooth, id(s.images))
         if s.images is not None and (s.surface is None or s.surface_key != key):
@@ -917,7 +969,7 @@ class NavigatorScene(Scene):
             for row_i, (row, colour, name) in enumerate(
                 ((rects[0], LINEAR_COLOUR, "LINEAR"), (rects[1], SLERP_COLOUR, "SPHERICAL (SLERP)"))
             ):
-                ui.text(layer, name, (row[0].left - r.left, row[0].top - r.top - 16), size=12, color=colour, bold=True)
+                ui.text(layer, name, (row[0].left - r.left, row[0].top - r.top - round(16 * self.k)), size=self.fs(12), color=colour, bold=True)
                 for i, rect in enumerate(row):
                     img = fn(ui.image_surface(s.images[row_i * STRIP_FRAMES + i]), rect.size)
                     layer.blit(img, (rect.left - r.left, rect.top - r.top))
@@ -930,5 +982,5 @@ class NavigatorScene(Scene):
         i = int(np.argmin(np.linalg.norm(zs - self.z[None], axis=1)))
         colour = SLERP_COLOUR if self.follow_slerp else LINEAR_COLOUR
         pygame.draw.rect(surface, colour, row[i].inflate(6, 6), width=2, border_radius=4)
-        ui.text(surface, "L switches the ridden path  ·  click a frame to go there", (r.centerx, r.bottom - 10), size=12, color=ui.DIM, anchor="midbottom")
-
+        hint = ui.fit_text("L switches the ridden path  ·  click a frame to go there", self.fs(12), r.width - 2 * pad)
+        ui.text(surface, hint, (r.centerx, r.bottom - round(10 * self.k)), size=self.fs(12), color=ui.DIM, anchor="midbottom")

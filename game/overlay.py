@@ -51,16 +51,6 @@ class _Overlay(Scene):
         raise NotImplementedError
 
 
-def _fit(text: str, size: int, width: int, bold: bool = False) -> str:
-    """``text`` shortened with an ellipsis to fit ``width`` pixels."""
-    f = ui.font(size, bold)
-    if f.size(text)[0] <= width:
-        return text
-    while text and f.size(text + "…")[0] > width:
-        text = text[:-1]
-    return text + "…"
-
-
 class HelpOverlay(_Overlay):
     """The bindings in force, as a readable translucent panel over the mode."""
 
@@ -147,14 +137,14 @@ class HelpOverlay(_Overlay):
                     y += row_h
                     continue
                 what, keys, pad = item  # type: ignore[misc]
-                ui.text(out, _fit(what, fpx, c_action - 12), (x, y + 3), size=fpx, color=ui.FG)
-                ui.text(out, _fit(keys or "-", fpx, c_keys - 12), (x + c_action, y + 3), size=fpx, color=(255, 214, 120))
-                ui.text(out, _fit(pad or "-", fpx, c_pad - 4), (x + c_action + c_keys, y + 3), size=fpx, color=(150, 200, 255))
+                ui.text(out, ui.fit_text(what, fpx, c_action - 12), (x, y + 3), size=fpx, color=ui.FG)
+                ui.text(out, ui.fit_text(keys or "-", fpx, c_keys - 12), (x + c_action, y + 3), size=fpx, color=(255, 214, 120))
+                ui.text(out, ui.fit_text(pad or "-", fpx, c_pad - 4), (x + c_action + c_keys, y + 3), size=fpx, color=(150, 200, 255))
                 y += row_h
         names = ", ".join(str(s) for s in self.sources[1:]) if len(self.sources) > 1 else ""
         foot = "Esc, F1 or Back to close"
         foot += f"   ·   your bindings: {names}" if names else "   ·   rebind in assets/controls.toml or ~/.config/latent-odyssey/controls.toml"
-        ui.text(out, _fit(foot, fpx - 2, rect.width - 48), (rect.left + 24, rect.bottom - footer_h + 8), size=fpx - 2, color=ui.DIM)
+        ui.text(out, ui.fit_text(foot, fpx - 2, rect.width - 48), (rect.left + 24, rect.bottom - footer_h + 8), size=fpx - 2, color=ui.DIM)
         return out
 
 

@@ -44,6 +44,16 @@ def text_surface(
     return font(size, bold).render(s, True, color)
 
 
+def fit_text(s: str, size: int, width: int, bold: bool = False) -> str:
+    """``s``, shortened with an ellipsis if needed to fit ``width`` pixels at ``size``."""
+    f = font(size, bold)
+    if f.size(s)[0] <= width:
+        return s
+    while s and f.size(s + "…")[0] > width:
+        s = s[:-1]
+    return s + "…" if s else ""
+
+
 def clear_caches() -> None:
     """Forget cached fonts and rendered text (call before ``pygame.quit()``)."""
     text_surface.cache_clear()
