@@ -419,7 +419,7 @@ class OdysseyScene(Scene):
         self._lay_rail()
         self._notify("Autopilot paused: you have the controls (autopilot resumes)")
 
-    def _start_warp(self, target: np.ndarray, label: str) -> None:
+    def _start_warp(self, target: np.ndarray, label: str, notify: bool = True) -> None:
         if self.mode == "autopilot":
             self.autopilot_paused = True
         start = self.ship.position.copy()
@@ -432,7 +432,8 @@ class OdysseyScene(Scene):
                            "length": float(np.linalg.norm(target - start))}
         self.mode = "warp"
         self._set_rail(LineRail(start, look))
-        self._notify(f"Warp to {label}", 1.5)
+        if notify:
+            self._notify(f"Warp to {label}", 1.5)
 
     # ------------------------------------------------------------------ simulation
 
@@ -505,6 +506,117 @@ class OdysseyScene(Scene):
     def warp_progress(self) -> float | None:
         """0..1 while a warp jump is under way, else None."""
         return None if self.warp_state is None else min(1.0, self.warp_state["t"] / WARP_S)
+
+    # ------------------------------------------------------------------ recording protocol
+
+    def start_tour(self, kind: str, seed: int = 0) -> None:
+        """Engage the autopilot on tour ``kind`` (seeded), from the start of the loop, with the
+        ship already on the path and looking along it (headless renders start here)."""
+        if kind not in TOUR_KINDS:
+            raise ValueError(f"Unknown tour {kind!r}; choose one of {', '.join(TOUR_KINDS)}.")
+        self.tour_kind, self._tour_seed, self.tour = kind, int(seed), None
+        tour = self._ensure_tour()
+        p, t = self._track_at(0.0)
+        self.ship.position, self.ship.velocity = p.copy(), np.zeros(3)
+        self.ship.orientation = quat_look_rotation(t)
+        self.tour_s, self._join_from, self._join_t = 0.0, p.copy(), JOIN_S
+        self.mode, self.autopilot_paused, self.warp_state = "autopilot", False, None
+        self._set_rail(PathRail(tour.path))
+
+    def snapshot(self) -> dict:
+        """The scene's state for flight logs (``game.flightlog``): JSON-able, see ``restore``."""
+        state = {
+            "z": self.current_latent().tolist(),
+            "position": self.ship.position.tolist(),
+            "orientation": self.ship.orientation.tolist(),
+            "velocity": self._velocity.tolist(),
+            "dims": [int(d) for d in self.dims], "sub_index": int(self.sub_index),
+            "tunnel": self.tunnel, "grid": self.grid, "layer_count": int(self.layer_count),
+            "spacing": float(self.spacing), "selected_class": int(self.selected_class),
+            "flight_mode": self.mode, "autopilot": self.mode == "autopilot",
+            "autopilot_paused": self.autopilot_paused,
+            "tour_kind": self.tour_kind, "tour_seed": int(self._tour_seed),
+            "tour_s": float(self.tour_s), "flash": float(self._flash),
+        }
+        if self.tour is not None:
+            state["tour_s_period"] = float(self.tour.path.length)
+        if self.warp_state is not None:
+            w = self.warp_state
+            state.update(warp_start=w["start"].tolist(), warp_target=w["target"].tolist(),
+                         warp_t=float(w["t"]), warp_label=w["label"])
+        if self.ctx is not None:
+            state.update(smooth=self.ctx.smooth, show_hud=self.ctx.show_hud)
+        return state
+
+    def restore(self, state: dict, dt: float = 0.0) -> None:
+        """Put the scene in a ``snapshot()`` state (values may be interpolated between two);
+        ``dt`` advances the scene's own animations (cross-fades, pulses) for replays."""
+        if self._unsupported:
+            return
+
+        def arr(key: str, n: int) -> np.ndarray | None:
+            try:
+                v = np.asarray(state.get(key), np.float64).reshape(-1)
+            except (TypeError, ValueError):
+                return None
+            return v if v.size == n and np.all(np.isfinite(v)) else None
+
+        if self.ctx is not None:
+            for key in ("smooth", "show_hud"):
+                if isinstance(state.get(key), bool):
+                    setattr(self.ctx, key, state[key])
+        for key in ("tunnel", "grid", "autopilot_paused"):
+            if isinstance(state.get(key), bool):
+                setattr(self, key, state[key])
+        if isinstance(state.get("layer_count"), int):
+            self.layer_count = int(np.clip(state["layer_count"], LAYERS_MIN, LAYERS_MAX))
+        if isinstance(state.get("spacing"), (int, float)) and state["spacing"] > 0:
+            self.spacing = float(state["spacing"])
+        if isinstance(state.get("selected_class"), int) and 0 <= state["selected_class"] < max(1, self.n_classes):
+            self.selected_class = state["selected_class"]
+        sub = state.get("sub_index")
+        if isinstance(sub, int) and sub != self.sub_index:
+            self._set_subspace(sub, keep_position=False)
+        z = arr("z", self.meta.latent_dim)
+        if z is not None:
+            self.base = z.copy()
+        position = arr("position", 3)
+        if position is None and z is not None:
+            position = z[self.dims]
+        mode = state.get("flight_mode", "autopilot" if state.get("autopilot") else "manual")
+        if mode == "autopilot":
+            kind, seed = state.get("tour_kind", self.tour_kind), state.get("tour_seed", self._tour_seed)
+            if (self.mode != "autopilot" or self.tour is None or kind != self.tour_kind
+                    or seed != self._tour_seed) and kind in TOUR_KINDS:
+                self.start_tour(kind, int(seed))
+            if isinstance(state.get("tour_s"), (int, float)):
+                self.tour_s = float(state["tour_s"]) % self.tour.path.length
+            self._join_t = JOIN_S
+        elif mode == "warp" and arr("warp_start", 3) is not None and arr("warp_target", 3) is not None:
+            start, target = arr("warp_start", 3), arr("warp_target", 3)
+            w = self.warp_state
+            if self.mode != "warp" or w is None or not (np.allclose(w["start"], start) and np.allclose(w["target"], target)):
+                self.ship.position = start.copy()
+                self._start_warp(target, str(state.get("warp_label", "target")), notify=False)
+            self.warp_state["t"] = float(state.get("warp_t", 0.0))
+        else:
+            if self.mode != "manual":
+                self.mode, self.warp_state = "manual", None
+                self._lay_rail()
+        if position is not None:
+            self.ship.position = position.copy()
+        q = arr("orientation", 4)
+        if q is not None and np.linalg.norm(q) > 0:
+            self.ship.orientation = q / np.linalg.norm(q)
+        v = arr("velocity", 3)
+        if v is not None:
+            self.ship.velocity, self._velocity = v.copy(), v.copy()
+        if isinstance(state.get("flash"), (int, float)):
+            self._flash = float(state["flash"])
+        self._clock += dt
+        self.compositor.advance(dt)
+        if self.mode == "manual":
+            self._maybe_reanchor()
 
     # ------------------------------------------------------------------ rails
 

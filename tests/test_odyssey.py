@@ -303,6 +303,35 @@ def test_never_blank_far_outside_the_bounds(rig: Rig) -> None:
     assert np.all(np.isfinite(s.ship.position))  # a broken state is reset, not drawn
 
 
+def test_snapshot_restore_round_trip_draws_the_same_frame(exported_models) -> None:
+    a, b = Rig(exported_models["3d"]), Rig(exported_models["3d"])
+    for r in (a, b):
+        r.ctx.show_hud = False
+    a.scene.start_tour("dense", seed=2)
+    assert a.scene.mode == "autopilot" and a.scene.tour_s == 0.0
+    np.testing.assert_allclose(a.scene.ship.position, a.scene.tour.path.point_at(0.0), atol=1e-9)
+    a.tap(pygame.K_y)
+    for _ in range(50):
+        a.frame(draw=False)
+    a.frame()
+    state = a.scene.snapshot()
+    assert json.loads(json.dumps(state)) == state  # JSON-able
+    b.scene.restore(state, dt=1.0)
+    assert b.scene.mode == "autopilot" and b.scene.grid and b.scene.tour_kind == "dense"
+    np.testing.assert_allclose(b.scene.ship.position, a.scene.ship.position)
+    assert b.scene.tour_s == pytest.approx(a.scene.tour_s)
+    b.scene.draw(b.surface)
+    assert np.array_equal(pygame.surfarray.array3d(a.surface), pygame.surfarray.array3d(b.surface))
+    # a warp in flight is restored as a warp (its streaks and blur are drawn)
+    a.frame(down(pygame.K_j))
+    for _ in range(10):
+        a.frame(up(pygame.K_j))
+    b.scene.restore(a.scene.snapshot())
+    assert b.scene.mode == "warp" and b.scene.warp_progress() == pytest.approx(a.scene.warp_progress())
+    a.scene.exit()
+    b.scene.exit()
+
+
 def wide_model(tmp_path: Path, dim: int = 5) -> Path:
     """A real 5-D decoder ONNX file: z -> sigmoid(z W) reshaped to 1x28x28, with metadata."""
     onnx = pytest.importorskip("onnx")
