@@ -335,3 +335,63 @@ def test_draws_at_small_and_odd_window_sizes(studio):
         surface = pygame.Surface(size)
         scene.draw(surface)
         assert scene.layout.size == size
+
+
+# ----------------------------------------------------------------------------- in the engine
+
+
+@pytest.fixture
+def isolated(tmp_path, monkeypatch):
+    """No shipped or user models, captures and config in tmp."""
+    empty = tmp_path / "pretrained"
+    empty.mkdir()
+    monkeypatch.setenv("ODYSSEY_PRETRAINED", str(empty))
+    monkeypatch.delenv("ODYSSEY_MODELS", raising=False)
+    monkeypatch.delenv("ODYSSEY_CONTROLS", raising=False)
+    monkeypatch.setenv("ODYSSEY_CAPTURES", str(tmp_path / "captures"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    return tmp_path
+
+
+def test_engine_plays_the_studio(isolated, exported_face_model):
+    from game.app import Engine
+
+    eng = Engine(exported_face_model, mode="faces", headless=True, size=SIZE, seed=3)
+    try:
+        eng.loop_once(1 / 60)
+        scene = eng.mode_scene
+        assert eng.mode_name == "faces" and isinstance(scene, FaceStudioScene)
+        key_down(pygame.K_d)
+        for _ in range(30):  # 0.5 s
+            eng.loop_once(1 / 60)
+        key_up(pygame.K_d)
+        eng.loop_once(1 / 60)
+        assert scene.sliders[0] == pytest.approx(1.0, rel=0.05)
+        help_text = repr(eng.help_overlay().sections)
+        assert "Store this face in slot A" in help_text and "Move the selected attribute slider" in help_text
+        shot = eng.save_frame(isolated / "studio.png")
+        assert pygame.image.load(str(shot)).get_size() == SIZE
+    finally:
+        eng.shutdown()
+
+
+def test_engine_refuses_faces_for_a_digits_model_and_switches_when_it_can(isolated, monkeypatch,
+                                                                         exported_models, exported_face_model):
+    from game.app import Engine
+
+    eng = Engine(exported_models["2d"], headless=True, size=SIZE, seed=3)
+    try:
+        eng.loop_once(1 / 60)
+        key_down(pygame.K_F4)
+        eng.loop_once(1 / 60)
+        key_up(pygame.K_F4)
+        eng.loop_once(1 / 60)
+        assert eng.mode_name == "navigator"
+        assert any("Face studio needs a faces model" in text for text, _ in eng.ctx.notices)
+        monkeypatch.setenv("ODYSSEY_MODELS", str(exported_face_model.parent))
+        assert eng.switch_mode("faces")
+        eng.loop_once(1 / 60)
+        assert eng.mode_name == "faces" and isinstance(eng.mode_scene, FaceStudioScene)
+        assert eng.ctx.model.meta.kind == "faces"
+    finally:
+        eng.shutdown()
