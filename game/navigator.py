@@ -51,7 +51,7 @@ MORPH_DONE_FRAC = 0.004  # morph stops within this fraction of the map span of i
 RIDE_S = 2.4  # ride along an interpolation path
 ZOOM_STEP = 1.25  # zoom factor per press / wheel notch
 ZOOM_MIN, ZOOM_MAX = 0.5, 64.0
-FIT_MARGIN = 1.12  # the populated box fills 1 / FIT_MARGIN of the map at zoom 1
+FIT_MARGIN = 1.25  # the populated box fills 1 / FIT_MARGIN of the map at zoom 1
 FOLLOW_MARGIN_FRAC = 0.12  # the view pans to keep the cursor this far inside the map
 TRAIL_S = 2.5  # seconds of cursor trail
 TRAIL_SAMPLE_S = 1 / 30  # the trail records the cursor at most this often
@@ -262,6 +262,7 @@ class NavigatorScene(Scene):
         self._image_key: tuple | None = None
         self._image_src: np.ndarray | None = None
         self._dot_cache: dict[tuple[int, int], pygame.Surface] = {}
+        self._pills: dict[tuple, pygame.Surface] = {}
 
     # ------------------------------------------------------------------ geometry
 
@@ -418,9 +419,9 @@ class NavigatorScene(Scene):
             self.marks = []
         self.marks.append(self.z.copy())
         if len(self.marks) == 1:
-            self.ctx.notify("Marked A: mark B with Space, or press I to interpolate to here")
+            self.ctx.notify("Marked A  ·  Space marks B, I interpolates")
         else:
-            self.ctx.notify("Marked B: press I to interpolate from A to B")
+            self.ctx.notify("Marked B  ·  I interpolates from A to B")
 
     def toggle_interpolation(self) -> None:
         if self.strip is not None:
@@ -719,14 +720,31 @@ class NavigatorScene(Scene):
         self._draw_crosshair(surface)
         surface.set_clip(clip)
         self._draw_legend(surface)
-        m = round(12 * self.k)
+        m = round(10 * self.k)
         title = f"LATENT MAP   ·   x = z{self.dims[0]}   y = z{self.dims[1]}"
-        ui.text(surface, title, (r.left + m, r.top + m - 2), size=self.fs(13), color=ui.DIM, bold=True)
+        pill = self._pill(title, self.fs(13), ui.DIM, bold=True)
+        surface.blit(pill, (r.left + m, r.top + m))
         foot = f"zoom ×{self.zoom:.2f}"
         if self.meta.latent_dim > 2:
             n = self.meta.latent_dim - 2
             foot += f"   ·   {n} more dim{'s' if n > 1 else ''} held at {'their' if n > 1 else 'its'} mean"
-        ui.text(surface, foot, (r.left + m, r.bottom - m + 2), size=self.fs(13), color=ui.DIM, anchor="bottomleft")
+        pill = self._pill(foot, self.fs(13), ui.DIM)
+        surface.blit(pill, pill.get_rect(bottomleft=(r.left + m, r.bottom - m)))
+
+    def _pill(self, text: str, size: int, colour: tuple[int, int, int], bold: bool = False) -> pygame.Surface:
+        """A label on a translucent rounded backdrop, cached by its text."""
+        key = (text, size, colour, bold)
+        pill = self._pills.get(key)
+        if pill is None:
+            label = ui.text_surface(text, size, colour, bold)
+            pad_x, pad_y = round(8 * self.k), round(4 * self.k)
+            pill = pygame.Surface((label.get_width() + 2 * pad_x, label.get_height() + 2 * pad_y), pygame.SRCALPHA)
+            pygame.draw.rect(pill, (*ui.PANEL, 210), pill.get_rect(), border_radius=6)
+            pill.blit(label, (pad_x, pad_y))
+            if len(self._pills) > 64:
+                self._pills.clear()
+            self._pills[key] = pill
+        return pill
 
     def _draw_axis_labels(self, surface: pygame.Surface) -> None:
         """Grid values along the bottom and left edges of the map."""
