@@ -51,6 +51,40 @@ def write_idx_set(folder: Path, n_train: int = 600, n_test: int = 200, gz: bool 
     return folder
 
 
+def _sources_key() -> str:
+    """Hash of the code that makes the tiny models: a change rebuilds them."""
+    import hashlib
+
+    h = hashlib.sha256()
+    files = sorted([*REPO.glob("train/*.py"), *REPO.glob("export/*.py"), REPO / "game/modelfile.py",
+                    Path(__file__)])
+    for f in files:
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def cached_models(name: str, build) -> Path:
+    """Build tiny models once per code version into .pytest_cache (CI builds them once;
+    repeated local runs reuse them). ``build(folder)`` writes the models into ``folder``."""
+    import shutil
+    import tempfile
+
+    root = REPO / ".pytest_cache" / "odyssey-models" / _sources_key()
+    final = root / name
+    if (final / "DONE").is_file():
+        return final
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{name}."))
+    build(tmp)
+    (tmp / "DONE").write_text("ok\n")
+    try:
+        tmp.rename(final)
+    except OSError:  # another process finished first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
 @pytest.fixture(scope="session")
 def idx_dir(tmp_path_factory) -> Path:
     return write_idx_set(tmp_path_factory.mktemp("idx"))
@@ -65,15 +99,15 @@ def exported_models(tmp_path_factory, idx_dir) -> dict[str, Path]:
     from train.config import PRESETS
     from train.trainer import train
 
-    out = tmp_path_factory.mktemp("models")
-    paths = {}
-    for key, preset in (("2d", "mnist-2d"), ("3d", "mnist-3d")):
-        cfg = dataclasses.replace(PRESETS[preset], epochs=1, limit=300, batch_size=64, iw_k=0)
-        run = out / f"run-{key}"
-        train(cfg, run, data_dir=idx_dir, progress=False, report=False)
-        res = export_checkpoint(run / "checkpoint.pt", out / f"tiny-{key}", data_dir=idx_dir)
-        paths[key] = res.files["decoder"]
-    return paths
+    def build(out: Path) -> None:
+        for key, preset in (("2d", "mnist-2d"), ("3d", "mnist-3d")):
+            cfg = dataclasses.replace(PRESETS[preset], epochs=1, limit=300, batch_size=64, iw_k=0)
+            run = out / f"run-{key}"
+            train(cfg, run, data_dir=idx_dir, progress=False, report=False)
+            export_checkpoint(run / "checkpoint.pt", out / f"tiny-{key}", data_dir=idx_dir)
+
+    out = cached_models("digits", build)
+    return {key: out / f"tiny-{key}.onnx" for key in ("2d", "3d")}
 
 
 @pytest.fixture(scope="session")
@@ -88,9 +122,10 @@ def exported_face_model(tmp_path_factory) -> Path:
     from train.config import PRESETS
     from train.trainer import train
 
-    out = tmp_path_factory.mktemp("face-model")
-    cfg = dataclasses.replace(PRESETS["faces"], epochs=1, limit=96, faces_test=64, batch_size=32, iw_k=0)
-    train(cfg, out / "run", progress=False, report=False)
-    attributes_fn = functools.partial(directions_for_export, edit_faces=16, judge_train=96, judge_epochs=1)
-    res = export_checkpoint(out / "run" / "checkpoint.pt", out / "tiny-faces", attributes_fn=attributes_fn)
-    return res.files["decoder"]
+    def build(out: Path) -> None:
+        cfg = dataclasses.replace(PRESETS["faces"], epochs=1, limit=96, faces_test=64, batch_size=32, iw_k=0)
+        train(cfg, out / "run", progress=False, report=False)
+        attributes_fn = functools.partial(directions_for_export, edit_faces=16, judge_train=96, judge_epochs=1)
+        export_checkpoint(out / "run" / "checkpoint.pt", out / "tiny-faces", attributes_fn=attributes_fn)
+
+    return cached_models("faces", build) / "tiny-faces.onnx"
