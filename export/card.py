@@ -43,7 +43,9 @@ def model_card(meta: ModelMeta, cfg, errs: tuple[float, float, float], files: di
         "",
         "## Architecture and training",
         f"- {t.get('parameters', 0):,} parameters; {t.get('architecture')}",
-        f"- {t.get('epochs')} epochs, batch {t.get('batch_size')}, Adam lr {t.get('lr')} (cosine decay), "
+        f"- {t.get('epochs_completed', t.get('epochs'))} epochs"
+        + (f" (stopped early in a {t.get('epochs')}-epoch cosine schedule)" if t.get('epochs_completed', t.get('epochs')) != t.get('epochs') else "")
+        + f", {t.get('train_seconds', '?')} s of training, batch {t.get('batch_size')}, Adam lr {t.get('lr')} (cosine decay), "
         f"loss {t.get('loss')}{' on binarized data' if t.get('binarize') else ''}, "
         f"β warm-up 0 -> {t.get('beta_max')} over {t.get('warmup_epochs')} epochs, seed {t.get('seed')}.",
         "",
@@ -58,8 +60,6 @@ def model_card(meta: ModelMeta, cfg, errs: tuple[float, float, float], files: di
         kl = m["kl_per_dim_nats"]
         shown = ", ".join(f"{v:.2f}" for v in kl[:8]) + (" ..." if len(kl) > 8 else "")
         lines.append(f"| KL per dimension | {shown} |")
-    if m.get("train_seconds_this_run") is not None:
-        lines.append(f"| training wall time (s, {m.get('device', 'cpu')}) | {m['train_seconds_this_run']} |")
     lines += [
         "",
         "## Export verification",

@@ -124,8 +124,10 @@ def _with_metadata(path: Path, meta: ModelMeta | None, doc: str) -> None:
 def build_metadata(
     name: str, cfg: TrainConfig, model: ConvVAE, data: TensorData, metrics: dict,
     encoder_file: str, attributes: dict[str, list[float]] | None = None,
+    history: list[dict] | None = None,
 ) -> ModelMeta:
     """Encode the training set and summarise it into the model file's metadata."""
+    history = history or []
     mu, _ = encode_all(model, data.train_x)  # (N, D)
     mu_np = mu.cpu().numpy().astype(np.float64)
     d = mu_np.shape[1]
@@ -149,6 +151,7 @@ def build_metadata(
             "preset": cfg.preset, "epochs": cfg.epochs, "batch_size": cfg.batch_size, "lr": cfg.lr,
             "beta_max": cfg.beta_max, "warmup_epochs": cfg.warmup_epochs, "loss": cfg.loss,
             "binarize": cfg.binarize, "seed": cfg.seed, "parameters": count_parameters(model),
+            "epochs_completed": len(history), "train_seconds": round(sum(h.get("seconds", 0.0) for h in history), 1),
             "mse_sigma": cfg.mse_sigma, "limit": cfg.limit,  # to re-derive the metrics from the file
             "architecture": cfg.model.to_dict(),
         },
@@ -211,7 +214,9 @@ def export_checkpoint(
         "torchscript": out_dir / f"{name}.pt", "card": out_dir / f"{name}.md",
         "report": out_dir / f"{name}.report.png",
     }
-    meta = build_metadata(name, cfg, model, data, metrics, files["encoder"].name, attributes)
+    meta = build_metadata(
+        name, cfg, model, data, metrics, files["encoder"].name, attributes, state.get("history", [])
+    )
     if edit_table:
         meta.training["edit_quality"] = edit_table
     meta.validate(name)
