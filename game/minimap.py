@@ -103,36 +103,40 @@ class Minimap:
         surf = self.surface
         surf.blit(self._frame, (0, 0))
         s = self.size
-        ship_xy, ship_h = self.project(np.asarray(ship_pos)[None], rotation)
+        # one projection for everything: ship, marker, path, layer points, then the cloud
+        extras = [np.asarray(ship_pos, np.float64).reshape(1, 3)]
+        extras.append(np.asarray(marker, np.float64).reshape(-1, 3) if marker is not None else np.zeros((0, 3)))
+        extras.append(np.asarray(path_pts, np.float64).reshape(-1, 3) if path_pts is not None else np.zeros((0, 3)))
+        extras.append(np.asarray(layer_pts, np.float64).reshape(-1, 3) if layer_pts is not None else np.zeros((0, 3)))
+        sizes = np.cumsum([0] + [len(e) for e in extras])
+        xy, h = self.project(np.concatenate(extras + [self._pts]), rotation)
+        ship_xy, ship_h = xy[0], h[0]
+        marker_xy = xy[sizes[1] : sizes[2]]
+        path_xy = xy[sizes[2] : sizes[3]]
+        layer_xy = xy[sizes[3] : sizes[4]]
         if len(self._pts):
-            xy, h = self.project(self._pts, rotation)
-            rel_h = h - ship_h[0]
+            cxy, rel_h = xy[sizes[4] :], h[sizes[4] :] - ship_h
             band = HEIGHT_BAND * self._half_diag
             level = np.where(rel_h > band, 2, np.where(rel_h < -band, 0, 1))
-            order = np.argsort(rel_h, kind="stable")  # lowest first, highest on top
-            ix = xy[order, 0].astype(np.int64)
-            iy = xy[order, 1].astype(np.int64)
+            # lowest first, highest on top (a bucket order, no full sort)
+            order = np.concatenate([np.flatnonzero(level == k) for k in range(len(HEIGHT_LEVELS))])
+            ix = cxy[order, 0].astype(np.int64)
+            iy = cxy[order, 1].astype(np.int64)
             cols = self._colours[self._label_idx[order], level[order]]
             ok = (ix >= 0) & (iy >= 0) & (ix < s - 1) & (iy < s - 1)
             ix, iy, cols = ix[ok], iy[ok], cols[ok]
             px = pygame.surfarray.pixels2d(surf)  # (W, H) view, locks the surface
-            px[ix, iy] = cols
-            px[ix + 1, iy] = cols
-            px[ix, iy + 1] = cols
-            px[ix + 1, iy + 1] = cols
+            # 2x2 dots in one assignment: each point's four pixels, in drawing order
+            px[np.stack([ix, ix + 1, ix, ix + 1], 1).ravel(), np.stack([iy, iy, iy + 1, iy + 1], 1).ravel()] = np.repeat(cols, 4)
             del px
-        if path_pts is not None and len(path_pts) > 1:
-            pxy, _ = self.project(path_pts, rotation)
-            pygame.draw.lines(surf, PATH_COLOUR, True, pxy.tolist())
-        if layer_pts is not None and len(layer_pts):
-            lxy, _ = self.project(layer_pts, rotation)
-            for x, y in lxy:
-                if 0 <= x < s and 0 <= y < s:
-                    surf.fill(LAYER_COLOUR, (int(x) - 1, int(y) - 1, 2, 2))
-        if marker is not None:
-            mxy, _ = self.project(np.asarray(marker)[None], rotation)
-            pygame.draw.circle(surf, PATH_COLOUR, mxy[0].astype(int).tolist(), 5, width=1)
-        self._draw_ship(surf, ship_xy[0])
+        if len(path_xy) > 1:
+            pygame.draw.lines(surf, PATH_COLOUR, True, path_xy.tolist())
+        for x, y in layer_xy.tolist():
+            if 0 <= x < s and 0 <= y < s:
+                surf.fill(LAYER_COLOUR, (int(x) - 1, int(y) - 1, 2, 2))
+        if len(marker_xy):
+            pygame.draw.circle(surf, PATH_COLOUR, marker_xy[0].astype(int).tolist(), 5, width=1)
+        self._draw_ship(surf, ship_xy)
         pygame.draw.rect(surf, RING, surf.get_rect(), width=1)
         surf.set_alpha(alpha)
         return target.blit(surf, topleft)

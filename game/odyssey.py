@@ -89,9 +89,9 @@ SPACING_FRACTION = 0.06  # default layer spacing as a fraction of the mean bound
 SPACING_MIN_FRACTION, SPACING_MAX_FRACTION = 0.01, 0.4
 SPACING_FACTOR = 1.25  # one press of spacing_more / spacing_less
 TUNNEL_DEFAULT = True
-REANCHOR_ANGLE_RAD = math.radians(9.0)  # turn this far from the rail and it is laid anew
+REANCHOR_ANGLE_RAD = math.radians(5.0)  # turn this far from the rail and it is laid anew
 REANCHOR_LATERAL = 0.3  # ... or drift this many spacings sideways from it
-REANCHOR_MIN_S = 0.12  # but no more often than this
+REANCHOR_MIN_S = 0.05  # but no more often than this
 # ----- autopilot and warp
 TOUR_SPEED_FRACTION = 0.22  # autopilot speed: this fraction of the mean extent per second
 TURN_RATE_PER_S = 3.0  # orientation slerps toward the path tangent: 1 - exp(-rate dt) per step

@@ -44,8 +44,8 @@ NEAR_FADE = 1.1  # ... and fade out from this depth (in spacings) down to NEAR_C
 DEPTH_FOG_PER_LAYER = 0.07  # brightness *= exp(-DEPTH_FOG_PER_LAYER * depth / spacing)
 TINT_MIX = 0.6  # how strongly a layer is tinted toward its colour (0 = none)
 FRAME_OUTLINE_ALPHA = 0.55  # brightness of the thin frame drawn around each layer
-OUTLINE_MAX_FRACTION = 1.1  # ... while the layer is at most this many view heights tall
-CROSSFADE_S = 0.3  # seconds over which an abandoned rail's layers fade out
+OUTLINE_MAX_FRACTION = 0.8  # ... while the layer is at most this many view heights tall
+CROSSFADE_S = 0.15  # seconds over which an abandoned rail's layers fade out
 ALPHA_BLEND_OPACITY = 0.6  # layer opacity for light-background models
 
 
