@@ -61,6 +61,8 @@ HEADER_PX = 52
 PANEL_TITLE_PX = 36  # title band at the top of each panel
 COLUMN_HEAD_PX = 16  # the grid values written over the attribute columns
 NAME_COL_PX = 150  # attribute names / strip row names, left of the slider columns
+END_LABEL_PX = 72  # room right of the tracks for the high-end label ("masculine")
+COMPACT_ROW_PX = 66  # attribute rows lower than this put name and value on one line
 COL_GAP_PX = 10  # between grid columns
 STRIP_GAP_PX = 8  # between strip frames
 
@@ -169,6 +171,8 @@ class Layout:
 
     size: tuple[int, int]
     grid: bool
+    compact: bool  # attribute name and value on one line
+    end_labels: bool  # room for the words at the track ends
     header: pygame.Rect
     face_panel: pygame.Rect
     face: pygame.Rect
@@ -199,12 +203,14 @@ class Layout:
 
         # attribute rows: a name column, then GRID_VALUES columns (cells under the track ticks)
         name_w = min(NAME_COL_PX, right_w // 4)
+        end_labels = right_w >= 560
         cols_left = attrs.left + 16 + name_w
-        cols_w = max(40, attrs.right - 16 - cols_left)
+        cols_w = max(40, attrs.right - 16 - (END_LABEL_PX if end_labels else 0) - cols_left)
         n_cols = len(GRID_VALUES)
         rows_top = attrs.top + PANEL_TITLE_PX + COLUMN_HEAD_PX
         row_h = max(24, (attrs.bottom - 8 - rows_top) // max(1, n_attrs))
-        cell = max(8, min((cols_w - COL_GAP_PX * (n_cols - 1)) // n_cols, row_h - 30))
+        pitch = max(8, (cols_w - COL_GAP_PX * (n_cols - 1)) // n_cols)
+        cell = max(8, min(pitch, row_h - 30)) if grid else pitch  # grid cells also fit the row
         span = cell * n_cols + COL_GAP_PX * (n_cols - 1)
         x0 = cols_left + max(0, (cols_w - span) // 2)
         columns = [x0 + i * (cell + COL_GAP_PX) + cell // 2 for i in range(n_cols)]
@@ -229,12 +235,15 @@ class Layout:
                            (bottom_h - PANEL_TITLE_PX - 10 - 8) // 2))
         fspan = frame * STRIP_FRAMES + STRIP_GAP_PX * (STRIP_FRAMES - 1)
         fx0 = cols_left + max(0, (cols_w - fspan) // 2)
+        if not end_labels:  # no room beside the tracks: frames start at the panel's left
+            fx0 = strip.left + 14 + min(90, name_w)
         strip_cells = []
         for k in range(2):
             y = strip.top + PANEL_TITLE_PX + k * (frame + 8)
             strip_cells.append([pygame.Rect(fx0 + i * (frame + STRIP_GAP_PX), y, frame, frame)
                                 for i in range(STRIP_FRAMES)])
-        return cls((w, h), grid, pygame.Rect(0, 0, w, HEADER_PX), face_panel, face, attrs, slots,
+        return cls((w, h), grid, row_h < COMPACT_ROW_PX, end_labels, pygame.Rect(0, 0, w, HEADER_PX),
+                   face_panel, face, attrs, slots,
                    strip, rows, columns, slot_rects, strip_cells)
 
 
@@ -620,10 +629,6 @@ class FaceStudioScene(Scene):
                 label = "0" if v == 0 else _signed(v)[:-3]
                 ui.text(s, label, (x, lay.attrs.top + PANEL_TITLE_PX + COLUMN_HEAD_PX - 2), size=12, color=HINT,
                         anchor="midbottom")
-        ui.text(s, "LINEAR", (lay.strip.left + 14, lay.strip_cells[0][0].centery), size=12,
-                color=LINEAR_COLOUR, anchor="midleft", bold=True)
-        ui.text(s, "SPHERICAL", (lay.strip.left + 14, lay.strip_cells[1][0].centery), size=12,
-                color=SLERP_COLOUR, anchor="midleft", bold=True)
         self._chrome, self._chrome_key = s, key
         return s
 
@@ -637,13 +642,14 @@ class FaceStudioScene(Scene):
         surface.blit(img, r)
         return r.right + 5
 
-    def _hints(self, surface: pygame.Surface, items: list[tuple[str, str]], right: int, y: int) -> None:
-        """Key caps with a word each, right-aligned at ``right``."""
-        parts = []
-        for key, what in items:
-            if key:
-                parts.append((key, what))
+    def _hints(self, surface: pygame.Surface, items: list[tuple[str, str]], left: int, right: int, y: int) -> None:
+        """Key caps with a word each, right-aligned at ``right``; the last ones are left out
+        when they would reach ``left``."""
+        parts = [(key, what) for key, what in items if key]
         widths = [ui.font(12, True).size(k)[0] + 14 + ui.font(12).size(w)[0] + 18 for k, w in parts]
+        while parts and sum(widths) - 12 > right - left:
+            parts.pop()
+            widths.pop()
         x = right - sum(widths) + 12
         for (key, what), wdt in zip(parts, widths, strict=True):
             end = self._keycap(surface, key, (x, y))
@@ -658,7 +664,8 @@ class FaceStudioScene(Scene):
         info = f"{m.name}   ·   {m.latent_dim}-D latent   ·   {m.image_shape[2]}×{m.image_shape[1]}"
         if m.dataset:
             info = f"{m.name}   ·   {m.dataset}   ·   " + info.split("   ·   ", 1)[1]
-        ui.text(surface, info, (rect.right + 26, cy + 1), size=14, color=ui.DIM, anchor="midleft")
+        if rect.right + 26 + ui.font(14).size(info)[0] < self.layout.size[0] - 16:
+            ui.text(surface, info, (rect.right + 26, cy + 1), size=14, color=ui.DIM, anchor="midleft")
 
     def _draw_face(self, surface: pygame.Surface) -> None:
         lay = self.layout
@@ -701,7 +708,7 @@ class FaceStudioScene(Scene):
         k = self.keys
         self._hints(surface, [(k["attr_prev"] + "/" + k["attr_next"] if k["attr_prev"] else "", "select"),
                               (k["slider"], "adjust"), (k["reset_face"], "reset"), (k["random"], "random"),
-                              (k["grid"], "grid")], lay.attrs.right - 14, lay.attrs.top + 18)
+                              (k["grid"], "grid")], lay.attrs.left + 120, lay.attrs.right - 14, lay.attrs.top + 18)
         if not self.names:
             ui.text(surface, f"{self.meta.name} has no attribute directions.", lay.attrs.center, size=16,
                     color=ui.DIM, anchor="center")
@@ -716,12 +723,19 @@ class FaceStudioScene(Scene):
                 ui.panel(surface, row.rect, alpha=150, color=(34, 40, 66), radius=8)
                 pygame.draw.rect(surface, colour, (row.rect.left, row.rect.top + 8, 3, row.rect.h - 16), border_radius=2)
             v = float(sliders[i])
-            name_y = row.rect.top + 8 if lay.grid else row.track.centery - 24
-            ui.text(surface, self.names[i].upper(), (row.rect.left + 14, name_y), size=15,
-                    color=ui.FG if sel else ui.DIM, bold=True)
-            ui.text(surface, _signed(v), (row.rect.left + 14, name_y + 22), size=24,
-                    color=colour if abs(v) >= 0.005 else ui.DIM, bold=sel)
-            self._draw_track(surface, row, v, colour, sel, ATTR_ENDS.get(self.names[i], ("less", "more")))
+            value_colour = colour if abs(v) >= 0.005 else ui.DIM
+            if lay.compact:  # one line: NAME  +1.25
+                y = row.track.top
+                r = ui.text(surface, self.names[i].upper(), (row.rect.left + 12, y), size=13,
+                            color=ui.FG if sel else ui.DIM, anchor="midleft", bold=True)
+                ui.text(surface, _signed(v), (r.right + 8, y), size=15, color=value_colour, anchor="midleft", bold=sel)
+            else:
+                name_y = row.rect.top + 8 if lay.grid else row.track.centery - 24
+                ui.text(surface, self.names[i].upper(), (row.rect.left + 14, name_y), size=15,
+                        color=ui.FG if sel else ui.DIM, bold=True)
+                ui.text(surface, _signed(v), (row.rect.left + 14, name_y + 22), size=24, color=value_colour, bold=sel)
+            ends = ATTR_ENDS.get(self.names[i], ("less", "more")) if lay.end_labels else None
+            self._draw_track(surface, row, v, colour, sel, ends)
             if row.cells and self._grid_surfaces is not None:
                 nearest = int(np.argmin(np.abs(np.asarray(GRID_VALUES) - v)))
                 for c, cell in enumerate(row.cells):
@@ -733,7 +747,7 @@ class FaceStudioScene(Scene):
                         pygame.draw.rect(surface, ui.FG, cell.inflate(4, 4), width=1, border_radius=3)
 
     def _draw_track(self, surface: pygame.Surface, row: Row, v: float, colour, sel: bool,
-                    ends: tuple[str, str]) -> None:
+                    ends: tuple[str, str] | None) -> None:
         t = row.track
         y = t.top
         span = SLIDER_MAX - SLIDER_MIN
@@ -758,9 +772,9 @@ class FaceStudioScene(Scene):
         pygame.draw.circle(surface, SHADOW, c, r + 2)
         pygame.draw.circle(surface, colour if sel else _mix(colour, ui.DIM, 0.3), c, r)
         pygame.draw.circle(surface, (250, 250, 255), c, max(2, r // 3))
-        low, high = ends
-        ui.text(surface, low, (t.left - 16, y), size=12, color=HINT, anchor="midright")
-        ui.text(surface, high, (t.right + 16, y), size=12, color=HINT, anchor="midleft")
+        if ends is not None:
+            ui.text(surface, ends[0], (t.left - 16, y), size=12, color=HINT, anchor="midright")
+            ui.text(surface, ends[1], (t.right + 16, y), size=12, color=HINT, anchor="midleft")
 
     def _update_grid_surfaces(self) -> None:
         lay = self.layout
@@ -776,7 +790,7 @@ class FaceStudioScene(Scene):
         lay = self.layout
         k = self.keys
         self._hints(surface, [(k["save_a"], "A"), (k["save_b"], "B"), (k["morph"], "morph")],
-                    lay.slots.right - 14, lay.slots.top + 18)
+                    lay.slots.left + 80, lay.slots.right - 14, lay.slots.top + 18)
         for name, rect in lay.slot_rects.items():
             slot = self.slots[name]
             colour = SLOT_COLOURS[name]
@@ -820,7 +834,7 @@ class FaceStudioScene(Scene):
             pygame.draw.circle(surface, path_colour, (int(px), int(py)), 6)
         ui.text(surface, "spherical" if self.spherical else "linear", ((x0 + x1) // 2, y + 14), size=13,
                 color=path_colour, anchor="midtop", bold=True)
-        if k["slerp_toggle"]:
+        if k["slerp_toggle"] and y + 52 < lay.slots.bottom:
             end = ((x0 + x1) // 2) - 20
             end = self._keycap(surface, k["slerp_toggle"], (end, y + 44))
             ui.text(surface, "path", (end + 5, y + 44), size=12, color=HINT, anchor="midleft")
@@ -830,15 +844,24 @@ class FaceStudioScene(Scene):
         rows = lay.strip_cells
         if self.strip_images is None:
             k = self.keys
+            room = lay.strip.w - 28
             msg = "Store two faces in slots A and B to see the morph between them"
-            ui.text(surface, msg, (rows[0][0].left, lay.strip.centery - 12), size=15, color=ui.DIM, anchor="midleft")
-            if k["save_a"] and k["save_b"] and k["morph"]:
-                x = self._keycap(surface, k["save_a"], (rows[0][0].left - 5, lay.strip.centery + 16))
-                x = self._keycap(surface, k["save_b"], (x + 4, lay.strip.centery + 16))
-                x = ui.text(surface, "store,", (x + 6, lay.strip.centery + 16), size=13, color=HINT, anchor="midleft").right
-                x = self._keycap(surface, k["morph"], (x + 6, lay.strip.centery + 16))
-                ui.text(surface, "plays the morph", (x + 6, lay.strip.centery + 16), size=13, color=HINT, anchor="midleft")
+            if ui.font(15).size(msg)[0] > room:
+                msg = "Store faces in slots A and B"
+            cx, cy = lay.strip.centerx, lay.strip.centery + 4
+            ui.text(surface, msg, (cx, cy - 14), size=15, color=ui.DIM, anchor="center")
+            if k["save_a"] and k["save_b"] and k["morph"] and room > 300:
+                x = cx - 130
+                x = self._keycap(surface, k["save_a"], (x, cy + 16))
+                x = self._keycap(surface, k["save_b"], (x + 4, cy + 16))
+                x = ui.text(surface, "store,", (x + 6, cy + 16), size=13, color=HINT, anchor="midleft").right
+                x = self._keycap(surface, k["morph"], (x + 6, cy + 16))
+                ui.text(surface, "plays the morph", (x + 6, cy + 16), size=13, color=HINT, anchor="midleft")
             return
+        for cells, name, colour in ((rows[0], "LINEAR", LINEAR_COLOUR), (rows[1], "SPHERICAL", SLERP_COLOUR)):
+            if cells[0].left - lay.strip.left > 90:
+                ui.text(surface, name, (lay.strip.left + 14, cells[0].centery), size=12, color=colour,
+                        anchor="midleft", bold=True)
         key = (lay.size, self.ctx.smooth, id(self.strip_images))
         if self._strip_layer is None or self._strip_layer_key != key:
             layer = pygame.Surface(lay.strip.size, pygame.SRCALPHA)
