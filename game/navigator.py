@@ -372,6 +372,8 @@ class NavigatorScene(Scene):
         if inp.pressed("morph"):
             if self.selected is None:
                 ctx.notify("Morph needs a model with classes.")
+            elif not self.morphing and self._morph_distance() < MORPH_DONE_FRAC * float(self.span2.max()):
+                ctx.notify(f"Already at {self.class_label(self.selected)}: pick another class to morph to")
             else:
                 self.morphing = not self.morphing
                 self.glide = None
@@ -389,6 +391,11 @@ class NavigatorScene(Scene):
         if inp.pressed("grid"):
             self.show_grid = not self.show_grid
             ctx.notify("Decoded grid on" if self.show_grid else "Decoded grid off")
+
+    def _morph_distance(self) -> float:
+        """Distance (shown dims) from the cursor to the selected class centroid."""
+        target = self.project(self.centroids[self.selected])
+        return float(np.linalg.norm((target - self.z)[list(self.dims)]))
 
     def class_label(self, k: int) -> str:
         return f"class {self.class_names[k]}" if self.class_names[k].isdigit() else self.class_names[k]
@@ -485,7 +492,7 @@ class NavigatorScene(Scene):
         if self.morphing and self.glide is None and self.selected is not None and not self._dragging:
             target = self.project(self.centroids[self.selected])
             self.z = self.z + (target - self.z) * (1.0 - math.exp(-dt / MORPH_TAU_S))
-            if np.linalg.norm((target - self.z)[list(self.dims)]) < MORPH_DONE_FRAC * float(self.span2.max()):
+            if self._morph_distance() < MORPH_DONE_FRAC * float(self.span2.max()):
                 self.z = target
                 self.morphing = False
                 self.ctx.notify(f"Arrived at {self.class_label(self.selected)}")
