@@ -108,6 +108,20 @@ def test_thrust_moves_forward_and_pitch_changes_heading(rig: Rig) -> None:
     assert np.dot(s.ship.forward, old_up) > 0.3  # ...nose up
 
 
+def test_gamepad_trigger_and_stick_fly_the_ship(rig: Rig) -> None:
+    s = rig.scene
+    start, fwd, right = s.ship.position.copy(), s.ship.forward.copy(), s.ship.right.copy()
+
+    def axis(which: int, value: int) -> pygame.event.Event:
+        return pygame.event.Event(pygame.CONTROLLERAXISMOTION, instance_id=0, axis=which, value=value)
+
+    rig.frame(axis(pygame.CONTROLLER_AXIS_TRIGGERRIGHT, 32767), axis(pygame.CONTROLLER_AXIS_LEFTX, 32767))
+    for _ in range(20):
+        rig.frame(draw=False)
+    assert np.dot(s.ship.position - start, fwd) > 0  # the right trigger is thrust
+    assert np.dot(s.ship.forward, right) > 0.3  # the left stick yawed the nose right
+
+
 def test_tunnel_and_grid_decode_in_one_run_per_frame(rig: Rig) -> None:
     s = rig.scene
     assert s.tunnel and s.layer_count == LAYERS_DEFAULT
