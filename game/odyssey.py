@@ -257,6 +257,7 @@ class OdysseyScene(Scene):
     def _set_subspace(self, index: int, keep_position: bool = True) -> None:
         """Fly in dims ``dim_order[3i .. 3i+2]`` (wrapping); the other dims keep their values."""
         d = self.meta.latent_dim
+        old_extent = getattr(self, "extent", None)
         if keep_position:
             self.base = self.current_latent()
         cycle = d // math.gcd(d, 3)
@@ -270,9 +271,15 @@ class OdysseyScene(Scene):
         self.minimap.set_points(self.samples_full[:, self.dims], self.sample_labels, self.lo, self.hi)
         self.tour = None
         if keep_position:
+            self.spacing *= self.extent / max(old_extent, 1e-12)
             self.ship.position = self.base[self.dims].copy()
             self.ship.velocity = np.zeros(3)
-            self._lay_rail()
+            self.warp_state = None
+            if self.mode == "autopilot":
+                self._start_autopilot()  # the same kind of tour, in the new subspace
+            else:
+                self.mode = "manual"
+                self._lay_rail()
 
     def current_latent(self) -> np.ndarray:
         """The full latent vector (D,) at the ship."""

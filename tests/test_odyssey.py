@@ -401,6 +401,12 @@ def test_wide_model_flies_in_a_cyclable_3d_subspace(tmp_path: Path) -> None:
     assert s.dims.tolist() != [1, 3, 4] and len(set(s.dims.tolist())) == 3
     np.testing.assert_allclose(s.current_latent(), z, atol=1e-6)  # same point, new axes
     assert s.last_batch_size == s.layer_count
+    r.tap(pygame.K_o)  # cycling while the autopilot flies gives a tour in the new subspace
+    dims = s.dims.tolist()
+    r.tap(pygame.K_l)
+    assert s.dims.tolist() != dims and s.mode == "autopilot" and s.tour is not None
+    for _ in range(5):
+        r.frame()
     r.scene.exit()
 
 
