@@ -240,7 +240,7 @@ class OdysseyScene(Scene):
         self._view: pygame.Surface | None = None
         self._text_cache: dict[tuple, pygame.Surface] = {}
         self._panel_cache: dict[tuple, pygame.Surface] = {}
-        self._grid_cache: tuple[list[int], list[pygame.Surface]] | None = None
+        self._grid_cache: tuple | None = None  # ((cell, smooth), images, scaled surfaces)
         self._ahead_key: tuple | None = None
         self._velocity = np.zeros(3)
         self._last_images: list[np.ndarray] = []
@@ -1048,17 +1048,16 @@ class OdysseyScene(Scene):
         self._text(surface, "NEIGHBOURS", (rect.x, rect.y - int(22 * u)), int(13 * u), ui.DIM)
         self._text(surface, f"right / up ± {self.spacing:.3f}", (rect.right, rect.y - int(22 * u)),
                    int(13 * u), ui.DIM, "topright")
-        ids = [id(img) for img in images]
         smooth = True if self.ctx is None else self.ctx.smooth
-        if self._grid_cache is None or self._grid_cache[0] != ids + [cell, smooth]:
-            surfs = []
-            for img in images:
-                src = self.compositor.surface_for(img, surface)
-                scale = pygame.transform.smoothscale if smooth else pygame.transform.scale
-                surfs.append(scale(src, (cell, cell)))
-            self._grid_cache = (ids + [cell, smooth], surfs)
+        cached = self._grid_cache
+        # the decoder hands back the same arrays for cached images: rescale only on a change
+        if (cached is None or cached[0] != (cell, smooth) or len(cached[1]) != len(images)
+                or any(a is not b for a, b in zip(cached[1], images, strict=False))):
+            scale = pygame.transform.smoothscale if smooth else pygame.transform.scale
+            surfs = [scale(self.compositor.surface_for(img, surface), (cell, cell)) for img in images]
+            self._grid_cache = ((cell, smooth), list(images), surfs)
         self.grid_rects = []
-        for i, s in enumerate(self._grid_cache[1]):
+        for i, s in enumerate(self._grid_cache[2]):
             r, c = divmod(i, 3)
             pos = (rect.x + c * (cell + gap), rect.y + r * (cell + gap))
             surface.blit(s, pos)
