@@ -25,19 +25,45 @@ machine gives slower numbers.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import machine, machine_header, stats, write_json
+import numpy as np
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "pretrained" / "mnist-3d.onnx"
 PRESETS = ("veryfast", "superfast")  # offline default, live default
 VIDEO_FPS = 30
 GAME_DT_S = 1.0 / 60.0
 WARMUP_FRAMES = 30
+
+
+def stats(samples_ms: list[float]) -> dict:
+    """Median, p99, mean of frame times in ms, and their count."""
+    t = np.asarray(samples_ms, dtype=np.float64)
+    return {"median_ms": round(float(np.median(t)), 3), "p99_ms": round(float(np.percentile(t, 99)), 3),
+            "mean_ms": round(float(t.mean()), 3), "n": int(t.size)}
+
+
+def machine() -> dict:
+    """Where the numbers were taken: cores, load average (a busy machine is slower), versions."""
+    import av
+    import onnxruntime
+    import pygame
+
+    try:
+        load = [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        load = None
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+            "usable_cores": usable, "load_average": load, "python": platform.python_version(),
+            "onnxruntime": onnxruntime.__version__, "pygame": pygame.version.ver, "av": av.__version__,
+            "date": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
 
 
 def _tour_engine(model: Path, size: tuple[int, int], as_played: bool = False):
@@ -173,7 +199,9 @@ def main() -> None:
         r = run(model, (w, h), a.seconds, a.frames, a.pace)
     except (ModelFileError, RenderError, ValueError) as exc:
         sys.exit(f"record_speed: {exc}")
-    print(machine_header(r["machine"]))
+    m = r["machine"]
+    print(f"machine: {m['cores']} cores ({m['usable_cores']} usable), load {m['load_average']}, "
+          f"onnxruntime {m['onnxruntime']}, pygame {m['pygame']}, av {m['av']}, {m['date']}")
     print(f"model {r['model']}  {w}x{h}  tour centroids, tunnel 8 layers + grid + HUD")
     print(f"headless render ({a.seconds:g} s of video at {VIDEO_FPS} fps):")
     for name, m in r["render"].items():
@@ -189,7 +217,9 @@ def main() -> None:
                      f"finalize {m['finalize_s']:.2f} s")
         print(line)
     if a.json:
-        write_json(a.json, r)
+        tmp = a.json.with_name(f".{a.json.name}.partial")
+        tmp.write_text(json.dumps(r, indent=2) + "\n")
+        os.replace(tmp, a.json)
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ DOT_RADIUS_PX = 7
 REC_RED = (235, 40, 40)
 SAVING_COLOUR = (255, 196, 64)
 PANEL_COLOUR = (10, 12, 20)
+FINALIZE_TIMEOUT_S = 30.0  # longest stop(wait=True) waits for one video to be finalized
 
 
 def elapsed_text(seconds: float) -> str:
@@ -168,9 +169,9 @@ class RecordingController:
         self._notify(error, ERROR_NOTICE_S)
         return False
 
-    def stop(self, wait: bool = False) -> None:
+    def stop(self, wait: bool = False, timeout: float = FINALIZE_TIMEOUT_S) -> None:
         """Stop recording; finalize in the background (``wait=True``: now, and every
-        earlier recording still being finalized too)."""
+        earlier recording still being finalized too, waiting at most ``timeout`` s each)."""
         take = self.take
         if take is not None:
             self.take = None
@@ -184,9 +185,7 @@ class RecordingController:
             self._closing.append((thread, result))
             thread.start()
         if wait:
-            for thread, _ in list(self._closing):
-                thread.join()
-            self.poll()
+            self.wait(timeout)
 
     @staticmethod
     def _finalize(take: _Take, result: dict) -> None:
