@@ -231,10 +231,11 @@ class Layout:
         }
 
         # strip: two rows (linear, slerp) of STRIP_FRAMES frames, in the attribute columns
-        frame = max(8, min((cols_w - STRIP_GAP_PX * (STRIP_FRAMES - 1)) // STRIP_FRAMES,
+        strip_w = max(40, strip.right - 16 - cols_left)  # no end labels here: the full width
+        frame = max(8, min((strip_w - STRIP_GAP_PX * (STRIP_FRAMES - 1)) // STRIP_FRAMES,
                            (bottom_h - PANEL_TITLE_PX - 10 - 8) // 2))
         fspan = frame * STRIP_FRAMES + STRIP_GAP_PX * (STRIP_FRAMES - 1)
-        fx0 = cols_left + max(0, (cols_w - fspan) // 2)
+        fx0 = cols_left + max(0, (strip_w - fspan) // 2)
         if not end_labels:  # no room beside the tracks: frames start at the panel's left
             fx0 = strip.left + 14 + min(90, name_w)
         strip_cells = []
@@ -773,8 +774,8 @@ class FaceStudioScene(Scene):
         pygame.draw.circle(surface, colour if sel else _mix(colour, ui.DIM, 0.3), c, r)
         pygame.draw.circle(surface, (250, 250, 255), c, max(2, r // 3))
         if ends is not None:
-            ui.text(surface, ends[0], (t.left - 16, y), size=12, color=HINT, anchor="midright")
-            ui.text(surface, ends[1], (t.right + 16, y), size=12, color=HINT, anchor="midleft")
+            ui.text(surface, ends[0], (t.left - 20, y), size=12, color=HINT, anchor="midright")
+            ui.text(surface, ends[1], (t.right + 20, y), size=12, color=HINT, anchor="midleft")
 
     def _update_grid_surfaces(self) -> None:
         lay = self.layout
@@ -889,5 +890,5 @@ class FaceStudioScene(Scene):
             pygame.draw.line(surface, SHADOW, (int(x), top), (int(x), bottom), 5)
             pygame.draw.line(surface, ui.FG, (int(x), top), (int(x), bottom), 2)
         mode = "spherical (slerp)" if self.spherical else "linear"
-        ui.text(surface, f"A to B  ·  {STRIP_FRAMES} frames  ·  playing {mode}", (lay.strip.right - 14, lay.strip.top + 12),
+        ui.text(surface, f"A to B  ·  {STRIP_FRAMES} frames  ·  morph path: {mode}", (lay.strip.right - 14, lay.strip.top + 12),
                 size=12, color=HINT, anchor="topright")
