@@ -1,9 +1,13 @@
 """Face Studio latency: decoding the face model, and a slider change reaching the screen.
 
-    python -m benchmarks.face_decode [--model PATH] [--runs 200] [--threads 2]
+    python -m benchmarks.face_decode [--model PATH] [--runs 200] [--threads 2] [--no-spin]
 
 Uses ``pretrained/faces.onnx`` when it exists, else ``--model`` (a faces decoder made by
 odyssey-export). Measures, on ``--threads`` onnxruntime threads (2 = the CI machine):
+
+``--no-spin`` turns off onnxruntime's busy-waiting of idle intra-op threads
+(``session.intra_op.allow_spinning = 0``): on a busy machine the spinning threads compete with
+the one doing the work.
 
 Wall times depend on what else the machine runs; ``cpu_median_ms`` (process CPU time, all
 threads) is what the same work costs on idle cores (wall ≈ cpu / threads at best).
@@ -52,10 +56,12 @@ def _stats(ms: list[float]) -> dict[str, float]:
     return {"median_ms": round(statistics.median(ms), 3), "p99_ms": round(float(np.percentile(ms, 99)), 3)}
 
 
-def _session(path: Path, threads: int) -> ort.InferenceSession:
+def _session(path: Path, threads: int, spin: bool = True) -> ort.InferenceSession:
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
+    if not spin:
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
 
@@ -118,19 +124,20 @@ def slider_to_screen(path: Path, sess: ort.InferenceSession, meta, frames: int, 
     return out
 
 
-def run(model_path: Path | str, runs: int = 200, threads: int = 2) -> dict:
+def run(model_path: Path | str, runs: int = 200, threads: int = 2, spin: bool = True) -> dict:
     """All the numbers for one faces decoder (see the module docstring)."""
     path = Path(model_path)
     _, meta = open_model(path, "cpu")  # validates the file
     if not meta.attributes:
         raise ModelFileError(f"{path} has no attribute directions (not a faces model).")
-    sess = _session(path, threads)
+    sess = _session(path, threads, spin)
     pygame.display.init()
     pygame.font.init()
     grid_batch = 1 + len(meta.attributes) * len(GRID_VALUES)
     result = {
         "model": str(path),
         "threads": threads,
+        "spinning": spin,
         "latent_dim": meta.latent_dim,
         "image": f"{meta.image_shape[2]}x{meta.image_shape[1]}",
         "decode_batch_1": decode_latency(sess, meta.latent_dim, 1, runs),
@@ -150,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", type=Path, default=None, help="a faces decoder .onnx (default: pretrained/faces.onnx)")
     ap.add_argument("--runs", type=int, default=200, help="timed runs / frames per measurement")
     ap.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads")
+    ap.add_argument("--no-spin", action="store_true", help="idle onnxruntime threads sleep instead of spinning")
     args = ap.parse_args(argv)
     path = args.model or (PRETRAINED if PRETRAINED.is_file() else None)
     if path is None:
@@ -159,11 +167,12 @@ def main(argv: list[str] | None = None) -> int:
         print("face_decode: --runs and --threads must be at least 1.", file=sys.stderr)
         return 2
     try:
-        res = run(path, args.runs, args.threads)
+        res = run(path, args.runs, args.threads, spin=not args.no_spin)
     except ModelFileError as exc:
         print(f"face_decode: {exc}", file=sys.stderr)
         return 2
-    print(f"{res['model']}  ({res['latent_dim']}-D latent, {res['image']}, {res['threads']} threads)")
+    spin = "" if res["spinning"] else ", no spinning"
+    print(f"{res['model']}  ({res['latent_dim']}-D latent, {res['image']}, {res['threads']} threads{spin})")
     for key, val in res.items():
         if isinstance(val, dict):
             extra = "".join(f"  {k} {v}" for k, v in val.items() if k not in ("median_ms", "p99_ms"))
