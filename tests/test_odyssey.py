@@ -397,7 +397,7 @@ def test_wide_model_flies_in_a_cyclable_3d_subspace(tmp_path: Path) -> None:
     r.frame(up(pygame.K_w))
     z = s.current_latent()
     assert z[0] == 0.0 and z[2] == 0.0 and np.linalg.norm(z[[1, 3, 4]]) > 0
-    r.tap(pygame.K_l)  # cycles the subspace (the controls have no subspace action yet)
+    r.tap(pygame.K_v)  # subspace_next cycles the subspace
     assert s.dims.tolist() != [1, 3, 4] and len(set(s.dims.tolist())) == 3
     np.testing.assert_allclose(s.current_latent(), z, atol=1e-6)  # same point, new axes
     assert s.last_batch_size == s.layer_count
