@@ -67,7 +67,7 @@ def run(preset: str = "mnist-2d", steps: int = 60, data_dir: str | None = None) 
     else:  # random stand-in data of the right shape
         rng = np.random.default_rng(0)
         shape = (20000, cfg.model.channels, cfg.model.image_size, cfg.model.image_size)
-        images, labels = rng.random(shape, dtype=np.float32), rng.integers(0, 10, len(shape))
+        images, labels = rng.random(shape, dtype=np.float32), rng.integers(0, 10, shape[0])
     bs = cfg.batch_size
     n_needed = (steps + WINDOW_STEPS) * bs
 
