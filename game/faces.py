@@ -90,17 +90,17 @@ ATTR_ENDS = {  # what the low and high ends of each slider look like (train/face
 
 # (action or axis, what it does in the Face Studio) for the help overlay, in reading order
 HELP_TEXT = (
-    ("slider", "Move the selected attribute slider"),
+    ("slider", "Move the selected slider"),
     ("attr_next", "Select the next attribute"),
     ("attr_prev", "Select the previous attribute"),
     ("random", "A new random face"),
     ("reset_face", "All sliders back to 0"),
     ("save_a", "Store this face in slot A"),
     ("save_b", "Store this face in slot B"),
-    ("morph", "Morph A to B (again: back to A)"),
-    ("slerp_toggle", "Linear / spherical morph path"),
-    ("grid", "Attribute grid: each slider at -3..+3"),
-    ("smooth_toggle", "Smooth / crisp image scaling"),
+    ("morph", "Morph A to B (again: back)"),
+    ("slerp_toggle", "Linear / spherical path"),
+    ("grid", "Attribute grid (-3..+3)"),
+    ("smooth_toggle", "Smooth / crisp scaling"),
 )
 
 
@@ -277,9 +277,9 @@ class FaceStudioScene(Scene):
             if name == "slider":
                 rows.append(("Set a slider", "Left Click / drag on it", ""))
             if name == "save_b":
-                rows.append(("Load a slot (an empty one stores the face)", "Left Click on it", ""))
+                rows.append(("Load a slot (or fill it)", "Left Click on it", ""))
             if name == "grid":
-                rows.append(("Set that slider / edit from that frame", "Left Click a grid cell / strip frame", ""))
+                rows.append(("Use a grid cell / frame", "Left Click on it", ""))
         return rows
 
     # ------------------------------------------------------------------ setup

@@ -368,7 +368,7 @@ def test_engine_plays_the_studio(isolated, exported_face_model):
         eng.loop_once(1 / 60)
         assert scene.sliders[0] == pytest.approx(1.0, rel=0.05)
         help_text = repr(eng.help_overlay().sections)
-        assert "Store this face in slot A" in help_text and "Move the selected attribute slider" in help_text
+        assert "Store this face in slot A" in help_text and "Move the selected slider" in help_text
         shot = eng.save_frame(isolated / "studio.png")
         assert pygame.image.load(str(shot)).get_size() == SIZE
     finally:
