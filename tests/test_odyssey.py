@@ -403,7 +403,7 @@ def test_wide_model_flies_in_a_cyclable_3d_subspace(tmp_path: Path) -> None:
     assert s.last_batch_size == s.layer_count
     r.tap(pygame.K_o)  # cycling while the autopilot flies gives a tour in the new subspace
     dims = s.dims.tolist()
-    r.tap(pygame.K_l)
+    r.tap(pygame.K_v)
     assert s.dims.tolist() != dims and s.mode == "autopilot" and s.tour is not None
     for _ in range(5):
         r.frame()
