@@ -41,6 +41,7 @@ import pygame
 from game import ui
 from game.input import InputState
 from game.modelfile import ModelMeta
+from game.morph import ease_in_out, lerp, slerp
 from game.scene import GameContext, Scene
 
 MOVE_VIEWS_PER_S = 0.3  # cursor speed at full stick, in visible map widths per second
@@ -84,35 +85,6 @@ HELP_TEXT = (
     ("smooth_toggle", "Smooth / crisp image scaling"),
     ("grid", "Decoded images under the map"),
 )
-
-
-def ease_in_out(t: float) -> float:
-    """Cubic ease-in-out on [0, 1]."""
-    t = min(1.0, max(0.0, t))
-    return 4 * t * t * t if t < 0.5 else 1 - (-2 * t + 2) ** 3 / 2
-
-
-def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Spherical interpolation about the origin (White 2016, "Sampling Generative Networks").
-
-    a, b (D,), t (N,) -> (N, D). Falls back to linear when a and b are (anti)parallel or zero.
-    """
-    t = np.asarray(t, np.float64)[:, None]  # (N, 1)
-    na, nb = np.linalg.norm(a), np.linalg.norm(b)
-    if na < 1e-9 or nb < 1e-9:
-        return (1 - t) * a + t * b
-    cos = float(np.clip(np.dot(a, b) / (na * nb), -1.0, 1.0))
-    omega = math.acos(cos)
-    so = math.sin(omega)
-    if so < 1e-6:
-        return (1 - t) * a + t * b
-    return np.sin((1 - t) * omega) / so * a + np.sin(t * omega) / so * b
-
-
-def lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """a, b (D,), t (N,) -> (N, D)."""
-    t = np.asarray(t, np.float64)[:, None]
-    return (1 - t) * a + t * b
 
 
 def _mix(c1: tuple[int, int, int], c2: tuple[int, int, int], f: float) -> tuple[int, int, int]:
