@@ -26,7 +26,9 @@ Controls (named actions and axes; rebind them in assets/controls.toml, F1 shows 
   sets that slider.
 * ``smooth_toggle`` (N): smooth (bilinear) or crisp (nearest) image scaling.
 
-Decoding: a frame makes at most one ``decode_batch`` call, and only when something changed:
+Decoding: a frame makes at most one ``decode_batch`` call, and only when something changed
+(while a slider moves, the grid re-decodes at most every GRID_REFRESH_S so the face itself
+reaches the screen within a frame):
 the face, plus the 28 grid cells when the grid is on, plus the 2 x 8 strip frames when a
 slot changed. Row i of the grid is ``base + Σ_{j≠i} s_j d_j + v d_i`` computed the same way
 every time, so moving slider i leaves row i in the decoder's cache: a slider change costs one
@@ -49,6 +51,7 @@ from game.scene import GameContext, Scene
 SLIDER_MIN, SLIDER_MAX = -3.0, 3.0  # latent units along a unit direction
 SLIDER_UNITS_PER_S = 2.0  # slider speed at full stick / a held key
 GRID_VALUES = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)  # grid columns (slider values)
+GRID_REFRESH_S = 0.1  # while the face keeps changing, the grid re-decodes at most this often
 STRIP_FRAMES = 8  # frames per strip row, A and B included
 MORPH_S = 2.0  # one A -> B morph
 RANDOM_GLIDE_S = 0.35  # glide to a new random face
@@ -313,6 +316,7 @@ class FaceStudioScene(Scene):
         self._face_key: bytes | None = None
         self.grid_images: list[np.ndarray] | None = None
         self._grid_key: bytes | None = None
+        self._grid_time = float("-inf")  # ctx.time_s of the last grid decode
         self.strip_z: np.ndarray | None = None  # (2 * STRIP_FRAMES, D): linear row, slerp row
         self.strip_images: list[np.ndarray] | None = None
         # scaled surfaces
@@ -568,6 +572,11 @@ class FaceStudioScene(Scene):
         key = z.tobytes() + state.sliders.tobytes()
         need_face = key != self._face_key
         need_grid = self.show_grid and self.n_attrs > 0 and key != self._grid_key
+        now = self.ctx.time_s if self.ctx is not None else 0.0
+        if need_grid and need_face and now - self._grid_time < GRID_REFRESH_S:
+            # A slider is moving: the face reaches the screen this frame (one image), the
+            # grid follows at GRID_REFRESH_S and catches up on the first still frame.
+            need_grid = False
         need_strip = self.strip_images is None and self.slots["A"] is not None and self.slots["B"] is not None
         if not (need_face or need_grid or need_strip):
             return
@@ -582,7 +591,7 @@ class FaceStudioScene(Scene):
         n = 1
         if need_grid:
             m = self.n_attrs * len(GRID_VALUES)
-            self.grid_images, self._grid_key = images[n : n + m], key
+            self.grid_images, self._grid_key, self._grid_time = images[n : n + m], key, now
             n += m
         if need_strip:
             self.strip_images = images[n : n + 2 * STRIP_FRAMES]

@@ -302,11 +302,15 @@ def test_grid_decodes_28_images_in_one_run_and_caches_them(studio):
     assert len(scene.grid_images) == 28
     studio.frame(10)  # nothing changed: no decoding at all
     assert studio.decoder.runs == runs + 1
-    # a slider change: one run for the face and the rows that changed (the moved row is cached)
+    # a slider change: the face reaches the screen at once (one image in one run) ...
     key_down(pygame.K_d)
     studio.frame()
     key_up(pygame.K_d)
     assert studio.decoder.runs == runs + 2
+    assert studio.decoder.images_decoded - images - 28 == 1
+    # ... and once the slider is still, the grid catches up: the rows that changed, in one run
+    studio.frame()
+    assert studio.decoder.runs == runs + 3
     assert studio.decoder.images_decoded - images - 28 == 1 + 3 * len(GRID_VALUES)
     # row i, column c is the face with slider i at GRID_VALUES[c]
     zs = scene.grid_latents()
