@@ -129,3 +129,55 @@ def exported_face_model(tmp_path_factory) -> Path:
         export_checkpoint(out / "run" / "checkpoint.pt", out / "tiny-faces", attributes_fn=attributes_fn)
 
     return cached_models("faces", build) / "tiny-faces.onnx"
+
+
+# ----------------------------------------------------------------------------- game tests
+
+
+@pytest.fixture
+def isolated(tmp_path, monkeypatch) -> Path:
+    """No shipped or user models, captures and config in tmp: every test sees the same world.
+    Returns ``tmp_path``. A module that wants it for every test:
+    ``pytestmark = pytest.mark.usefixtures("isolated")``."""
+    empty = tmp_path / "pretrained"
+    empty.mkdir()
+    monkeypatch.setenv("ODYSSEY_PRETRAINED", str(empty))
+    monkeypatch.delenv("ODYSSEY_MODELS", raising=False)
+    monkeypatch.delenv("ODYSSEY_CONTROLS", raising=False)
+    monkeypatch.setenv("ODYSSEY_CAPTURES", str(tmp_path / "captures"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def headless_pygame():
+    """pygame's display (SDL dummy driver) and fonts for one test module, quit afterwards.
+    Use with ``pytestmark = pytest.mark.usefixtures("headless_pygame")``."""
+    import pygame
+
+    os.environ["SDL_VIDEODRIVER"] = "dummy"
+    os.environ["SDL_AUDIODRIVER"] = "dummy"
+    pygame.display.init()
+    pygame.font.init()
+    yield
+    pygame.display.quit()
+
+
+@pytest.fixture
+def start_engine():
+    """``start_engine(path, seed=..., size=(1280, 720), **engine_kwargs)``: a headless
+    ``game.app.Engine`` that has run one 1/60 s frame. Every engine it started is shut down
+    after the test (``Engine.shutdown`` is idempotent, so a test may also shut one down)."""
+    from game.app import Engine
+
+    engines = []
+
+    def start(path, *, seed: int | None, size: tuple[int, int] = (1280, 720), **kwargs) -> Engine:
+        eng = Engine(path, headless=True, size=size, seed=seed, **kwargs)
+        engines.append(eng)
+        eng.loop_once(1 / 60)
+        return eng
+
+    yield start
+    for eng in reversed(engines):
+        eng.shutdown()

@@ -2,47 +2,28 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import numpy as np
+import pygame
 import pytest
 
-os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-
-import pygame  # noqa: E402
-
-from game import app, ui  # noqa: E402
-from game.app import Engine  # noqa: E402
-from game.cli import main  # noqa: E402
-from game.navigator import NavigatorScene  # noqa: E402
-from game.overlay import HelpOverlay, PauseOverlay  # noqa: E402
-from game.recorder import VideoRecorder  # noqa: E402
-from game.scene import Scene  # noqa: E402
+from game import app, ui
+from game.app import Engine
+from game.cli import main
+from game.navigator import NavigatorScene
+from game.overlay import HelpOverlay, PauseOverlay
+from game.recorder import VideoRecorder
+from game.scene import Scene
 
 DT = 1 / 60
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    """No shipped or user models, captures and config in tmp: every test sees the same world."""
-    empty = tmp_path / "pretrained"
-    empty.mkdir()
-    monkeypatch.setenv("ODYSSEY_PRETRAINED", str(empty))
-    monkeypatch.delenv("ODYSSEY_MODELS", raising=False)
-    monkeypatch.delenv("ODYSSEY_CONTROLS", raising=False)
-    monkeypatch.setenv("ODYSSEY_CAPTURES", str(tmp_path / "captures"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+pytestmark = pytest.mark.usefixtures("isolated")  # conftest: no shipped/user models, tmp config
 
 
 @pytest.fixture
-def engine(exported_models):
-    eng = Engine(exported_models["2d"], headless=True, size=(1280, 720), seed=3)
-    eng.loop_once(DT)
-    yield eng
-    eng.shutdown()
+def engine(start_engine, exported_models):
+    return start_engine(exported_models["2d"], seed=3)
 
 
 def frames(eng: Engine, n: int) -> None:

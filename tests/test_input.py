@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+import pygame
 import pytest
 
-os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-
-import pygame  # noqa: E402
-
-from game.input import (  # noqa: E402
+from game.input import (
     DEFAULT_CONTROLS_PATH,
     ControlsError,
     InputMap,
@@ -22,15 +17,7 @@ from game.input import (  # noqa: E402
 )
 
 DEADZONE = 0.15  # the default in assets/controls.toml
-
-
-@pytest.fixture(scope="module", autouse=True)
-def headless_pygame():
-    os.environ["SDL_VIDEODRIVER"] = "dummy"
-    os.environ["SDL_AUDIODRIVER"] = "dummy"
-    pygame.display.init()
-    yield
-    pygame.display.quit()
+pytestmark = pytest.mark.usefixtures("headless_pygame")  # conftest: dummy display per module
 
 
 @pytest.fixture()

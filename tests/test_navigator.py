@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
+import pygame
 import pytest
 
-os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-
-import pygame  # noqa: E402
-
-from game.app import Engine  # noqa: E402
-from game.navigator import (  # noqa: E402
+from game.app import Engine
+from game.navigator import (
     STRIP_FRAMES,
     Layout,
     NavigatorScene,
@@ -24,29 +18,12 @@ from game.navigator import (  # noqa: E402
 
 DT = 1 / 60
 
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    empty = tmp_path / "pretrained"
-    empty.mkdir()
-    monkeypatch.setenv("ODYSSEY_PRETRAINED", str(empty))
-    monkeypatch.delenv("ODYSSEY_MODELS", raising=False)
-    monkeypatch.delenv("ODYSSEY_CONTROLS", raising=False)
-    monkeypatch.setenv("ODYSSEY_CAPTURES", str(tmp_path / "captures"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-
-
-def start(path, size=(1280, 720)) -> Engine:
-    eng = Engine(path, headless=True, size=size, seed=7)
-    eng.loop_once(DT)
-    return eng
+pytestmark = pytest.mark.usefixtures("isolated")  # conftest: no shipped/user models, tmp config
 
 
 @pytest.fixture
-def engine(exported_models):
-    eng = start(exported_models["2d"])
-    yield eng
-    eng.shutdown()
+def engine(start_engine, exported_models):
+    return start_engine(exported_models["2d"], seed=7)
 
 
 def frames(eng: Engine, n: int) -> None:
@@ -306,8 +283,8 @@ def test_smooth_toggle(engine):
     frames(engine, 2)
 
 
-def test_three_d_model_shows_the_two_widest_dims(exported_models):
-    eng = start(exported_models["3d"], size=(800, 600))
+def test_three_d_model_shows_the_two_widest_dims(start_engine, exported_models):
+    eng = start_engine(exported_models["3d"], seed=7, size=(800, 600))
     try:
         nav = eng.mode_scene
         assert isinstance(nav, NavigatorScene)

@@ -3,35 +3,23 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
+import pygame
 import pytest
 
-os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-
-import pygame  # noqa: E402
-
-from game import ui  # noqa: E402
-from game.decoder import Decoder  # noqa: E402
-from game.input import DEFAULT_CONTROLS_PATH, InputMap, InputState  # noqa: E402
-from game.minimap import HEIGHT_LEVELS, Minimap  # noqa: E402
-from game.modelfile import METADATA_KEY, ModelMeta, open_model  # noqa: E402
-from game.odyssey import JOIN_S, LAYERS_DEFAULT, TOUR_SPEED_FRACTION, WARP_S, OdysseyScene  # noqa: E402
-from game.scene import GameContext, ModelHandle  # noqa: E402
+from game import ui
+from game.decoder import Decoder
+from game.input import DEFAULT_CONTROLS_PATH, InputMap, InputState
+from game.minimap import HEIGHT_LEVELS, Minimap
+from game.modelfile import METADATA_KEY, ModelMeta, open_model
+from game.odyssey import JOIN_S, LAYERS_DEFAULT, TOUR_SPEED_FRACTION, WARP_S, OdysseyScene
+from game.scene import GameContext, ModelHandle
 
 DT = 1.0 / 120.0  # fixed simulation step
 SIZE = (640, 360)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def headless_pygame():
-    pygame.display.init()
-    pygame.font.init()
-    yield
-    pygame.display.quit()
+pytestmark = pytest.mark.usefixtures("headless_pygame")  # conftest: display + fonts per module
 
 
 class Rig:
@@ -410,17 +398,11 @@ def test_wide_model_flies_in_a_cyclable_3d_subspace(tmp_path: Path) -> None:
     r.scene.exit()
 
 
-def test_engine_runs_the_odyssey_mode(exported_models, tmp_path: Path, monkeypatch) -> None:
+def test_engine_runs_the_odyssey_mode(exported_models, isolated: Path) -> None:
     """The real engine loads the mode lazily, steps it with loop_once and shows its help rows."""
     from game.app import Engine
     from game.overlay import HelpOverlay
 
-    empty = tmp_path / "pretrained"
-    empty.mkdir()
-    monkeypatch.setenv("ODYSSEY_PRETRAINED", str(empty))
-    monkeypatch.delenv("ODYSSEY_MODELS", raising=False)
-    monkeypatch.delenv("ODYSSEY_CONTROLS", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     eng = Engine(exported_models["3d"], mode="odyssey", headless=True, size=(1280, 720), seed=2)
     try:
         scene = eng.mode_scene

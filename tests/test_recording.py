@@ -16,33 +16,19 @@ from pathlib import Path
 
 import av
 import numpy as np
+import pygame
 import pytest
 
-os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-
-import pygame  # noqa: E402
-
-from game import flightlog, recording, render  # noqa: E402
-from game.app import Engine  # noqa: E402
-from game.cli import main  # noqa: E402
+from game import flightlog, recording, render
+from game.app import Engine
+from game.cli import main
 
 DT = 1 / 60  # game frame time in the in-game tests
 WINDOW = (320, 200)  # the engine's minimum window size
 SMALL = "160x120"
 REPO = Path(__file__).resolve().parents[1]
 
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    """No shipped or user models, captures and config in tmp."""
-    empty = tmp_path / "pretrained"
-    empty.mkdir()
-    monkeypatch.setenv("ODYSSEY_PRETRAINED", str(empty))
-    monkeypatch.delenv("ODYSSEY_MODELS", raising=False)
-    monkeypatch.delenv("ODYSSEY_CONTROLS", raising=False)
-    monkeypatch.setenv("ODYSSEY_CAPTURES", str(tmp_path / "captures"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+pytestmark = pytest.mark.usefixtures("isolated")  # conftest: no shipped/user models, tmp config
 
 
 def decode(path: Path) -> tuple[str, tuple[int, int], list[np.ndarray]]:
