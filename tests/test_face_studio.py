@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
+import pygame
 import pytest
 
-os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-
-import pygame  # noqa: E402
-
-from game.decoder import Decoder  # noqa: E402
-from game.faces import (  # noqa: E402
+from game.decoder import Decoder
+from game.faces import (
     GRID_VALUES,
     MORPH_S,
     SLIDER_MAX,
@@ -21,10 +15,10 @@ from game.faces import (  # noqa: E402
     STRIP_FRAMES,
     FaceStudioScene,
 )
-from game.input import DEFAULT_CONTROLS_PATH, InputMap, InputState  # noqa: E402
-from game.modelfile import open_model  # noqa: E402
-from game.morph import ease_in_out, lerp, slerp  # noqa: E402
-from game.scene import GameContext, ModelHandle  # noqa: E402
+from game.input import DEFAULT_CONTROLS_PATH, InputMap, InputState
+from game.modelfile import open_model
+from game.morph import ease_in_out, lerp, slerp
+from game.scene import GameContext, ModelHandle
 
 DT = 1 / 120  # the engine's fixed step
 SIZE = (1280, 720)
@@ -342,19 +336,6 @@ def test_draws_at_small_and_odd_window_sizes(studio):
 
 
 # ----------------------------------------------------------------------------- in the engine
-
-
-@pytest.fixture
-def isolated(tmp_path, monkeypatch):
-    """No shipped or user models, captures and config in tmp."""
-    empty = tmp_path / "pretrained"
-    empty.mkdir()
-    monkeypatch.setenv("ODYSSEY_PRETRAINED", str(empty))
-    monkeypatch.delenv("ODYSSEY_MODELS", raising=False)
-    monkeypatch.delenv("ODYSSEY_CONTROLS", raising=False)
-    monkeypatch.setenv("ODYSSEY_CAPTURES", str(tmp_path / "captures"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    return tmp_path
 
 
 def test_engine_plays_the_studio(isolated, exported_face_model):
