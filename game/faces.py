@@ -46,7 +46,7 @@ from game import ui
 from game.input import InputState
 from game.modelfile import ModelMeta
 from game.morph import ease_in_out, interpolate
-from game.scene import GameContext, Scene
+from game.scene import GameContext, Scene, worded_help_rows
 
 SLIDER_MIN, SLIDER_MAX = -3.0, 3.0  # latent units along a unit direction
 SLIDER_UNITS_PER_S = 2.0  # slider speed at full stick / a held key
@@ -270,20 +270,11 @@ class FaceStudioScene(Scene):
     @classmethod
     def help_rows(cls, inp: InputState) -> list[tuple[str, str, str]]:
         """(what, keys, controller) rows for the help overlay, with Face Studio wording."""
-        known = set(inp.map.actions) | set(inp.map.axes)
-        rows = []
-        for name, what in HELP_TEXT:
-            if name not in known:
-                continue
-            _, keys, pad = inp.bindings_text([name])[0]
-            rows.append((what, keys, pad))
-            if name == "slider":
-                rows.append(("Set a slider", "Left Click / drag on it", ""))
-            if name == "save_b":
-                rows.append(("Load a slot (or fill it)", "Left Click on it", ""))
-            if name == "grid":
-                rows.append(("Use a grid cell / frame", "Left Click on it", ""))
-        return rows
+        return worded_help_rows(inp, HELP_TEXT, {
+            "slider": [("Set a slider", "Left Click / drag on it", "")],
+            "save_b": [("Load a slot (or fill it)", "Left Click on it", "")],
+            "grid": [("Use a grid cell / frame", "Left Click on it", "")],
+        })
 
     # ------------------------------------------------------------------ setup
 

@@ -42,7 +42,7 @@ from game import ui
 from game.input import InputState
 from game.modelfile import ModelMeta
 from game.morph import ease_in_out, lerp, slerp
-from game.scene import GameContext, Scene
+from game.scene import GameContext, Scene, worded_help_rows
 
 MOVE_VIEWS_PER_S = 0.3  # cursor speed at full stick, in visible map widths per second
 GLIDE_S = 0.6  # glide to a class centroid
@@ -149,20 +149,13 @@ class NavigatorScene(Scene):
     def help_rows(cls, inp: InputState) -> list[tuple[str, str, str]]:
         """(what, keys, controller) rows for the help overlay, with Navigator wording."""
         known = set(inp.map.actions) | set(inp.map.axes)
-        rows = []
-        for name, what in HELP_TEXT:
-            if name not in known:
-                continue
-            _, keys, pad = inp.bindings_text([name])[0]
-            rows.append((what, keys, pad))
-            if name == "move_y":
-                rows.append(("Put the cursor there", "Left Click / drag on the map", ""))
-            if name == "random":
-                classes = [f"class_{i}" for i in range(10) if f"class_{i}" in known]
-                firsts = [r[1].split(", ")[0] for r in inp.bindings_text(classes)]
-                keys = "0-9" if firsts == [str(i) for i in range(10)] else " ".join(f for f in firsts if f)
-                rows.append(("Glide to class 0-9", keys, ""))
-        return rows
+        classes = [f"class_{i}" for i in range(10) if f"class_{i}" in known]
+        firsts = [r[1].split(", ")[0] for r in inp.bindings_text(classes)]
+        keys = "0-9" if firsts == [str(i) for i in range(10)] else " ".join(f for f in firsts if f)
+        return worded_help_rows(inp, HELP_TEXT, {
+            "move_y": [("Put the cursor there", "Left Click / drag on the map", "")],
+            "random": [("Glide to class 0-9", keys, "")],
+        })
 
     @classmethod
     def supports(cls, meta: ModelMeta) -> str | None:

@@ -15,7 +15,7 @@ and goes up, so overlays draw over the mode below them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -82,6 +82,29 @@ class Scene:
 
     def draw(self, surface: pygame.Surface) -> None:
         pass
+
+
+def worded_help_rows(
+    inp: InputState,
+    help_text: Iterable[tuple[str, str]],
+    after: Mapping[str, Iterable[tuple[str, str, str]]] | None = None,
+) -> list[tuple[str, str, str]]:
+    """(what, keys, controller) help-overlay rows in a mode's own wording.
+
+    One row per ``(action or axis name, what)`` of ``help_text`` that the controls know (the
+    keys and buttons come from ``inp.bindings_text``), each followed by the rows
+    ``after[name]`` (gestures such as mouse clicks that have no binding of their own).
+    """
+    known = set(inp.map.actions) | set(inp.map.axes)
+    after = after or {}
+    rows: list[tuple[str, str, str]] = []
+    for name, what in help_text:
+        if name not in known:
+            continue
+        _, keys, pad = inp.bindings_text([name])[0]
+        rows.append((what, keys, pad))
+        rows.extend(after.get(name, ()))
+    return rows
 
 
 class SceneStack:
