@@ -107,10 +107,6 @@ HELP_TEXT = (
 )
 
 
-def _mix(c1: tuple[int, int, int], c2: tuple[int, int, int], f: float) -> tuple[int, int, int]:
-    return tuple(int(a + (b - a) * f) for a, b in zip(c1, c2, strict=True))  # type: ignore[return-value]
-
-
 def _signed(v: float) -> str:
     """'+1.25', '−0.50' (a real minus sign), '0.00'."""
     if abs(v) < 0.005:
@@ -616,7 +612,7 @@ class FaceStudioScene(Scene):
         s = pygame.Surface(lay.size)
         s.fill(ui.BG)
         for y in range(0, lay.size[1], 4):  # a soft vertical gradient for depth
-            pygame.draw.rect(s, _mix(ui.BG, (18, 16, 34), y / max(1, lay.size[1])), (0, y, lay.size[0], 4))
+            pygame.draw.rect(s, ui.mix(ui.BG, (18, 16, 34), y / max(1, lay.size[1])), (0, y, lay.size[0], 4))
         pygame.draw.line(s, (34, 40, 64), (0, lay.header.bottom - 1), (lay.size[0], lay.header.bottom - 1))
         for rect in (lay.face_panel, lay.attrs, lay.slots, lay.strip):
             pygame.draw.rect(s, ui.PANEL, rect, border_radius=10)
@@ -762,7 +758,7 @@ class FaceStudioScene(Scene):
         x0 = t.left + (0 - SLIDER_MIN) / span * t.w
         xv = t.left + (v - SLIDER_MIN) / span * t.w
         if abs(xv - x0) >= 1:
-            fill = colour if sel else _mix(colour, ui.PANEL, 0.35)
+            fill = colour if sel else ui.mix(colour, ui.PANEL, 0.35)
             pygame.draw.line(surface, fill, (int(min(x0, xv)), y), (int(max(x0, xv)), y), 6)
         r = 10 if sel else 8
         c = (int(round(xv)), y)
@@ -771,7 +767,7 @@ class FaceStudioScene(Scene):
             pygame.draw.circle(glow, (*colour, 60), (2 * r, 2 * r), 2 * r - 2)
             surface.blit(glow, (c[0] - 2 * r, c[1] - 2 * r))
         pygame.draw.circle(surface, SHADOW, c, r + 2)
-        pygame.draw.circle(surface, colour if sel else _mix(colour, ui.DIM, 0.3), c, r)
+        pygame.draw.circle(surface, colour if sel else ui.mix(colour, ui.DIM, 0.3), c, r)
         pygame.draw.circle(surface, (250, 250, 255), c, max(2, r // 3))
         if ends is not None:
             ui.text(surface, ends[0], (t.left - 20, y), size=12, color=HINT, anchor="midright")
@@ -797,7 +793,7 @@ class FaceStudioScene(Scene):
             colour = SLOT_COLOURS[name]
             if slot is None:
                 pygame.draw.rect(surface, (28, 32, 52), rect, border_radius=6)
-                pygame.draw.rect(surface, _mix(colour, ui.PANEL, 0.55), rect, width=2, border_radius=6)
+                pygame.draw.rect(surface, ui.mix(colour, ui.PANEL, 0.55), rect, width=2, border_radius=6)
                 ui.text(surface, "empty", (rect.centerx, rect.centery - 10), size=14, color=ui.DIM, anchor="center")
                 save = k.get("save_" + name.lower(), "")
                 if save:
@@ -875,7 +871,7 @@ class FaceStudioScene(Scene):
         active = 1 if self.spherical else 0
         colour = SLERP_COLOUR if self.spherical else LINEAR_COLOUR
         for r, cells in enumerate(rows):
-            edge = colour if r == active else _mix((SLERP_COLOUR, LINEAR_COLOUR)[active], ui.PANEL, 0.7)
+            edge = colour if r == active else ui.mix((SLERP_COLOUR, LINEAR_COLOUR)[active], ui.PANEL, 0.7)
             pygame.draw.rect(surface, edge, cells[0].union(cells[-1]).inflate(8, 8), width=2 if r == active else 1,
                              border_radius=6)
         for r, name in ((0, "A"), (-1, "B")):

@@ -87,10 +87,6 @@ HELP_TEXT = (
 )
 
 
-def _mix(c1: tuple[int, int, int], c2: tuple[int, int, int], f: float) -> tuple[int, int, int]:
-    return tuple(int(a + (b - a) * f) for a, b in zip(c1, c2, strict=True))  # type: ignore[return-value]
-
-
 @dataclass
 class Layout:
     """Screen rectangles for one window size, and ``k``, the UI scale (1 at 1280x720)."""
@@ -530,7 +526,7 @@ class NavigatorScene(Scene):
         # a soft vertical gradient for depth
         for i in range(0, lay.size[1], 4):
             f = i / max(1, lay.size[1])
-            pygame.draw.rect(s, _mix(ui.BG, (18, 16, 34), f), (0, i, lay.size[0], 4))
+            pygame.draw.rect(s, ui.mix(ui.BG, (18, 16, 34), f), (0, i, lay.size[0], 4))
         pygame.draw.line(s, (34, 40, 64), (0, lay.header.bottom - 1), (lay.size[0], lay.header.bottom - 1))
         for rect in (lay.map, lay.info, lay.strip):
             pygame.draw.rect(s, ui.PANEL if rect is not lay.map else MAP_BG, rect, border_radius=10)
@@ -762,7 +758,7 @@ class NavigatorScene(Scene):
             pts = [self.latent_to_screen(p) for p in zs[:, ix]]
             width = 3 if followed else 2
             pygame.draw.lines(surface, (6, 8, 14), False, pts, width + 4)
-            pygame.draw.lines(surface, colour if followed else _mix(colour, MAP_BG, 0.25), False, pts, width)
+            pygame.draw.lines(surface, colour if followed else ui.mix(colour, MAP_BG, 0.25), False, pts, width)
             for p in samples[:, ix]:
                 x, y = self.latent_to_screen(p)
                 pygame.draw.circle(surface, (6, 8, 14), (int(x), int(y)), 6 if followed else 5)

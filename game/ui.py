@@ -82,6 +82,11 @@ def class_colour(label: int) -> tuple[int, int, int]:
     return CLASS_COLOURS[label % len(CLASS_COLOURS)] if label >= 0 else DIM
 
 
+def mix(c1: tuple[int, int, int], c2: tuple[int, int, int], f: float) -> tuple[int, int, int]:
+    """The colour ``f`` of the way from ``c1`` to ``c2`` (f = 0: c1, f = 1: c2), truncated."""
+    return tuple(int(a + (b - a) * f) for a, b in zip(c1, c2, strict=True))  # type: ignore[return-value]
+
+
 def image_surface(rgb8: np.ndarray) -> pygame.Surface:
     """uint8 (H, W, 3) -> a pygame Surface (H, W)."""
     return pygame.image.frombuffer(np.ascontiguousarray(rgb8).tobytes(), (rgb8.shape[1], rgb8.shape[0]), "RGB")
