@@ -72,7 +72,9 @@ def text(
 
 
 def panel(surface: pygame.Surface, rect: pygame.Rect, alpha: int = 200, color=PANEL, radius: int = 8) -> None:
-    """A translucent rounded panel."""
+    """A translucent rounded panel (nothing where ``rect`` has no area: a tiny window)."""
+    if rect.width <= 0 or rect.height <= 0:
+        return
     layer = pygame.Surface(rect.size, pygame.SRCALPHA)
     pygame.draw.rect(layer, (*color, alpha), layer.get_rect(), border_radius=radius)
     surface.blit(layer, rect.topleft)
