@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
+from game.cliutil import OneSentenceParser
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:
-        sys.stderr.write(f"odyssey-export: {message}.\n")
-        raise SystemExit(2)
+
+class _Parser(OneSentenceParser):
+    command = "odyssey-export"
+    help_hint = False
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,43 +21,39 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from pathlib import Path
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 from game import paths  # noqa: E402
+from game.cliutil import (  # noqa: E402
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    OneSentenceParser,
+    ensure_writable,
+    positive_int,
+    seed_int,
+    split_size,
+)
 from game.input import ControlsError  # noqa: E402
 from game.modelfile import ModelFileError, ModelMeta, open_model  # noqa: E402
 
 MODES = ("navigator", "odyssey", "faces")
 DEFAULT_MODELS = {"navigator": "mnist-2d", "odyssey": "mnist-3d", "faces": "faces"}
 MAX_SIDE_PX = 16384
-EXIT_USAGE = 2
-EXIT_FAILURE = 1
 
 
 class UsageError(Exception):
     """A bad command-line value; the message is one sentence."""
 
 
-class OdysseyArgumentParser(argparse.ArgumentParser):
-    """argparse that reports mistakes as one sentence on stderr (no usage dump, no traceback)."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        text = message.strip().rstrip(".")
-        text = text[:1].upper() + text[1:]
-        sys.stderr.write(f"odyssey: {text} (see odyssey --help).\n")
-        raise SystemExit(EXIT_USAGE)
-
-
 def parse_size(value: str) -> tuple[int, int]:
     """``"1280x720"`` -> (1280, 720); raises argparse.ArgumentTypeError with one sentence."""
-    m = re.fullmatch(r"\s*(\d{1,6})\s*[xX×]\s*(\d{1,6})\s*", value)
-    if not m:
+    size = split_size(value)
+    if size is None:
         raise argparse.ArgumentTypeError(f"window size {value!r} is not WIDTHxHEIGHT, e.g. 1280x720")
-    w, h = int(m.group(1)), int(m.group(2))
+    w, h = size
     from game.app import MIN_SIZE
 
     if w < MIN_SIZE[0] or h < MIN_SIZE[1] or w > MAX_SIDE_PX or h > MAX_SIDE_PX:
@@ -67,28 +63,8 @@ def parse_size(value: str) -> tuple[int, int]:
     return w, h
 
 
-def positive_int(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{value!r} must be at least 1")
-    return n
-
-
-def seed_int(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seed {value!r} is not a whole number") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"seed {value!r} must not be negative")
-    return n
-
-
-def build_parser() -> OdysseyArgumentParser:
-    parser = OdysseyArgumentParser(
+def build_parser() -> OneSentenceParser:
+    parser = OneSentenceParser(
         prog="odyssey",
         description="Fly through the latent space of Variational Autoencoders.",
         epilog="Plain 'odyssey' is 'odyssey play'. Press F1 in the game for the controls.",
@@ -126,14 +102,7 @@ def check_screenshot_path(path: Path) -> Path:
         raise UsageError(f"Screenshot path {path} must end in .png.")
     if path.is_dir():
         raise UsageError(f"Screenshot path {path} is a folder; give a file name ending in .png.")
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"Cannot create the folder {folder} for the screenshot ({exc.strerror or exc}).") from None
-    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise UsageError(f"Cannot write the screenshot {path}: permission denied.")
-    return path
+    return ensure_writable(path, UsageError, "the screenshot")
 
 
 def cmd_play(args: argparse.Namespace) -> int:

@@ -42,6 +42,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from game import flightlog
+from game.cliutil import EXIT_FAILURE, EXIT_USAGE, ensure_writable, split_size
 
 DEFAULT_SECONDS = 10.0
 DEFAULT_FPS = 30  # video frames per second (MP4)
@@ -91,10 +92,9 @@ class RenderResult:
 
 def parse_size(value: str) -> tuple[int, int]:
     """``"1280x720"`` -> (1280, 720); RenderError with one sentence otherwise."""
-    m = re.fullmatch(r"\s*(\d{1,6})\s*[xX×]\s*(\d{1,6})\s*", str(value))
-    if not m:
+    size = split_size(value)
+    if size is None:
         raise RenderError(f"Video size {value!r} is not WIDTHxHEIGHT, e.g. 1280x720.")
-    size = (int(m.group(1)), int(m.group(2)))
     check_size(size)
     return size
 
@@ -164,14 +164,7 @@ def check_output(out: Path, gif: bool | None = None) -> tuple[Path, bool]:
     gif = gif or suffix == ".gif"
     if out.is_dir():
         raise RenderError(f"Output {out} is a folder; give a file name such as {out / 'flight.mp4'}.")
-    folder = out.parent if str(out.parent) else Path(".")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise RenderError(f"Cannot create the folder {folder} for {out.name} ({exc.strerror or exc}).") from None
-    if not os.access(folder, os.W_OK | os.X_OK) or (out.exists() and not os.access(out, os.W_OK)):
-        raise RenderError(f"Cannot write {out}: permission denied.")
-    return out, gif
+    return ensure_writable(out, RenderError), gif
 
 
 # ----------------------------------------------------------------------------- engine and frames
@@ -515,8 +508,6 @@ def render_morph(
 
 # ----------------------------------------------------------------------------- command line
 
-EXIT_USAGE = 2
-EXIT_FAILURE = 1
 DEFAULT_TOUR_MODEL = "mnist-3d"
 DEFAULT_MORPH_MODEL = "faces"
 
@@ -560,12 +551,9 @@ def add_record_parser(sub: Any) -> Any:
     p.add_argument("--grid", action="store_true", help="neighbour grid on")
     p.add_argument("--seed", type=_argtype(parse_seed), default=DEFAULT_SEED, metavar="N",
                    help="seed for the random tour and the scene (default 0)")
-    p.add_argument("--gif", action="store_true", help="an animated GIF (also when OUT ends in .gif)")
-    p.add_argument("--provider", choices=("auto", "cpu", "cuda"), default="auto",
-                   help="ONNX Runtime provider (default auto)")
     p.add_argument("--no-log", dest="log", action="store_false",
                    help="do not write OUT.flight.jsonl beside the video")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_output_options(p)
     return p
 
 
@@ -580,11 +568,16 @@ def add_replay_parser(sub: Any) -> Any:
     p.add_argument("out", type=Path, metavar="OUT", help="the video file: .mp4, .mov, .mkv or .gif")
     p.add_argument("--size", type=_argtype(parse_size), metavar="WxH", help="video size (default: as recorded)")
     p.add_argument("--fps", type=_argtype(parse_fps), metavar="F", help="frames per second (default: as recorded)")
+    _add_output_options(p)
+    return p
+
+
+def _add_output_options(p: Any) -> None:
+    """--gif, --provider and --quiet: the options ``record`` and ``replay`` share."""
     p.add_argument("--gif", action="store_true", help="an animated GIF (also when OUT ends in .gif)")
     p.add_argument("--provider", choices=("auto", "cpu", "cuda"), default="auto",
                    help="ONNX Runtime provider (default auto)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    return p
 
 
 def _model(name_or_path: str) -> Path:

@@ -12,33 +12,16 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from game.cliutil import OneSentenceParser, int_at_least, non_negative_float
 from train.config import PRESETS
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one sentence, exit 2
-        sys.stderr.write(f"odyssey-train: {message}.\n")
-        raise SystemExit(2)
+class _Parser(OneSentenceParser):
+    command = "odyssey-train"
+    help_hint = False
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"{text} must be positive")
-    return v
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not v >= 0 or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text} must be a finite number >= 0")
-    return v
+_positive_int = int_at_least(1, too_small="must be positive")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,9 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", type=Path, help="folder holding the data set files")
     p.add_argument("--epochs", type=_positive_int)
     p.add_argument("--batch-size", type=_positive_int)
-    p.add_argument("--lr", type=_non_negative_float)
-    p.add_argument("--beta-max", type=_non_negative_float)
-    p.add_argument("--warmup-epochs", type=_non_negative_float)
+    p.add_argument("--lr", type=non_negative_float)
+    p.add_argument("--beta-max", type=non_negative_float)
+    p.add_argument("--warmup-epochs", type=non_negative_float)
     p.add_argument("--loss", choices=["bce", "mse"])
     p.add_argument("--binarize", action="store_true", help="stochastic binarization (literature comparison)")
     p.add_argument("--iw-k", type=int, help="samples for the importance-weighted log-likelihood (default 1000)")
