@@ -38,9 +38,12 @@ def lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
 def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
     """a, b (D,), t (N,) -> (N, D) points on the great circle through a and b (about 0).
 
-    The norm is interpolated along with the angle (the usual ``sin((1-t)Ω)/sin Ω`` form), so
-    t = 0 and t = 1 give a and b exactly. Falls back to linear when a or b is zero or they are
-    (anti)parallel, where the great circle is undefined.
+    The direction turns along the great circle (the usual ``sin((1-t)Ω)/sin Ω`` form, on unit
+    vectors) while the norm goes linearly from ``|a|`` to ``|b|``, so the path never leaves the
+    ball of the larger norm; t = 0 and t = 1 give a and b exactly. (The form applied to a and b
+    themselves is the same for equal norms, but with unequal norms close to 180 degrees apart
+    it swings out without bound: |a| = 1, |b| = 2, 179.4 degrees reaches |z| = 100.) Falls back
+    to linear when a or b is zero or they are (anti)parallel, where the great circle is undefined.
     """
     a = np.asarray(a, np.float64)
     b = np.asarray(b, np.float64)
@@ -53,7 +56,9 @@ def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
     so = math.sin(omega)
     if so < PARALLEL_EPS:
         return (1 - t) * a + t * b
-    return np.sin((1 - t) * omega) / so * a + np.sin(t * omega) / so * b
+    direction = (np.sin((1 - t) * omega) * (a / na) + np.sin(t * omega) * (b / nb)) / so  # (N, D) unit
+    out = ((1 - t) * na + t * nb) * direction
+    return np.where(t == 0.0, a, np.where(t == 1.0, b, out))
 
 
 def interpolate(a: np.ndarray, b: np.ndarray, t: np.ndarray, spherical: bool) -> np.ndarray:
