@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 import platform
 import subprocess
@@ -179,16 +178,6 @@ def machine_header(m: dict[str, Any]) -> str:
 
 def write_json(path: Path, data: Any) -> Path:
     """Write ``data`` as indented JSON atomically (temporary file, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
-        tmp.write_text(json.dumps(data, indent=1) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise
-    return path
+    from game import atomic
+
+    return atomic.write_json(path, data, indent=1)

@@ -25,7 +25,6 @@ machine gives slower numbers.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -217,9 +216,9 @@ def main() -> None:
                      f"finalize {m['finalize_s']:.2f} s")
         print(line)
     if a.json:
-        tmp = a.json.with_name(f".{a.json.name}.partial")
-        tmp.write_text(json.dumps(r, indent=2) + "\n")
-        os.replace(tmp, a.json)
+        from game import atomic
+
+        atomic.write_json(a.json, r, indent=2)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ from pathlib import Path
 import pygame
 
 from game import paths, ui
+from game.atomic import atomic_path
 from game.decoder import Decoder
 from game.flight import FixedStep
 from game.hud import Hud
@@ -123,17 +124,8 @@ def mode_reason(mode: str, cls: type[Scene], meta: ModelMeta) -> str | None:
 def save_png(surface: pygame.Surface, path: Path) -> Path:
     """Write ``surface`` as a PNG atomically (temporary file, then rename); returns ``path``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.partial.png")
-    try:
+    with atomic_path(path, suffix=".partial.png") as tmp:  # pygame reads the format from the name
         pygame.image.save(surface, str(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise
     return path
 
 

@@ -13,12 +13,12 @@ Layout (a plain dict of tensors and JSON-able values)::
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from game.atomic import atomic_file
 
 CHECKPOINT_FORMAT = 1
 
@@ -29,17 +29,8 @@ class CheckpointError(ValueError):
 
 def save_atomic(obj: dict[str, Any], path: Path) -> None:
     """torch.save to a temp file in the same folder, fsync, then rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(obj, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path, "wb", suffix=".tmp") as fh:
+        torch.save(obj, fh)
 
 
 def load(path: Path, expect_preset: str | None = None) -> dict[str, Any]:

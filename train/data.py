@@ -21,13 +21,14 @@ import http.client
 import math
 import os
 import sys
-import tempfile
 import urllib.request
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from game import atomic
 
 IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 DOWNLOAD_TIMEOUT_S = 30.0
@@ -197,7 +198,7 @@ def fetch(spec: DatasetSpec, target: Path, mirrors: tuple[str, ...] | None = Non
             if sha256_hex(content) != digest:
                 errors.append(f"{url}: checksum mismatch")
                 continue
-            _atomic_write(target / f"{stem}.gz", payload)
+            atomic.write_bytes(target / f"{stem}.gz", payload, suffix=".part")
             break
         else:
             if errors and all("checksum" in e or "gzip" in e for e in errors):
@@ -235,20 +236,6 @@ def _progress(label: str, done: int, total: int) -> None:
     else:
         sys.stderr.write(f"\r{label}: {done / 1e6:6.1f} MB")
     sys.stderr.flush()
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temp file in the same folder, fsync, then rename over ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass

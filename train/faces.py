@@ -44,12 +44,13 @@ import ctypes
 import functools
 import os
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+
+from game.atomic import atomic_path
 
 ATTRIBUTES = ("smile", "age", "gender", "glasses")
 IMAGE_SIZE = 64  # pixels, default output side
@@ -1018,16 +1019,8 @@ def _grid_image(images: np.ndarray, cols: int, zoom: int, captions: list[str] | 
 
 
 def _save_atomic(image, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=out.parent)
-    os.close(fd)
-    try:
+    with atomic_path(out, suffix=".png") as tmp:
         image.save(tmp, format="PNG")
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a preview is for everyone to read
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from game.atomic import atomic_path  # noqa: E402
 from train.metrics import encode_all  # noqa: E402
 
 N_SHOW = 12  # images per row in the image panels
@@ -106,10 +107,9 @@ def write_report(model, cfg, data, metrics: dict, path: Path) -> None:
     ax.text(0.0, 0.95, "\n".join(lines), va="top", family="monospace", fontsize=10)
     fig.suptitle(f"Latent Odyssey — {cfg.preset}", fontsize=14)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp)
+    with atomic_path(path, suffix=".png") as tmp:  # savefig reads the format from the name
+        fig.savefig(tmp)
     plt.close(fig)
-    tmp.replace(path)
 
 
 def _projections(mus: np.ndarray) -> list[tuple[np.ndarray, str]]:

@@ -8,9 +8,7 @@ seeded by (seed, epoch); the global RNG state is stored in the checkpoint).
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import sys
 import time
 from pathlib import Path
@@ -18,6 +16,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from game import atomic
 from train import checkpoint as ckpt_io
 from train.config import TrainConfig
 from train.datasets import TensorData, load_tensors
@@ -45,12 +44,6 @@ def lr_at(cfg: TrainConfig, step: int, total_steps: int) -> float:
     return low + 0.5 * (cfg.lr - low) * (1.0 + math.cos(math.pi * frac))
 
 
-def write_json_atomic(obj: dict, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2) + "\n")
-    os.replace(tmp, path)
-
-
 def train(
     cfg: TrainConfig, out: Path, data_dir: Path | str | None = None, resume: bool = False,
     progress: bool = True, report: bool = True,
@@ -74,7 +67,7 @@ def train(
         opt.load_state_dict(state["optimizer"])
         start_epoch, history = int(state["epoch"]), list(state["history"])
         torch.set_rng_state(state["rng"])
-    write_json_atomic(cfg.to_dict(), out / "config.json")
+    atomic.write_json(out / "config.json", cfg.to_dict())
 
     data = load_tensors(cfg, data_dir, device)
     n = len(data.train_x)
@@ -102,7 +95,7 @@ def train(
         parameters=count_parameters(model), train_seconds_this_run=round(train_seconds, 1),
         device=str(device), history=history,
     )
-    write_json_atomic(metrics, out / "metrics.json")
+    atomic.write_json(out / "metrics.json", metrics)
     if report:
         from train.report import write_report
 
