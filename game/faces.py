@@ -47,6 +47,7 @@ from game.input import InputState
 from game.modelfile import ModelMeta
 from game.morph import ease_in_out, interpolate
 from game.scene import GameContext, Scene, worded_help_rows
+from game.ui import LINEAR_COLOUR, SLERP_COLOUR
 
 SLIDER_MIN, SLIDER_MAX = -3.0, 3.0  # latent units along a unit direction
 SLIDER_UNITS_PER_S = 2.0  # slider speed at full stick / a held key
@@ -69,14 +70,11 @@ COMPACT_ROW_PX = 66  # attribute rows lower than this put name and value on one 
 COL_GAP_PX = 10  # between grid columns
 STRIP_GAP_PX = 8  # between strip frames
 
-PANEL_EDGE = (40, 46, 72)
 TRACK = (46, 52, 80)
 TICK = (70, 78, 112)
 KEYCAP = (60, 66, 96)
 HINT = (110, 120, 150)
 SHADOW = (6, 8, 14)
-LINEAR_COLOUR = (90, 205, 255)  # as in the Navigator
-SLERP_COLOUR = (255, 112, 196)
 SLOT_COLOURS = {"A": (120, 225, 170), "B": (255, 160, 90)}
 ATTR_COLOURS = {
     "smile": (255, 200, 80),
@@ -609,14 +607,9 @@ class FaceStudioScene(Scene):
         key = (lay.size, lay.grid)
         if self._chrome is not None and self._chrome_key == key:
             return self._chrome
-        s = pygame.Surface(lay.size)
-        s.fill(ui.BG)
-        for y in range(0, lay.size[1], 4):  # a soft vertical gradient for depth
-            pygame.draw.rect(s, ui.mix(ui.BG, (18, 16, 34), y / max(1, lay.size[1])), (0, y, lay.size[0], 4))
-        pygame.draw.line(s, (34, 40, 64), (0, lay.header.bottom - 1), (lay.size[0], lay.header.bottom - 1))
+        s = ui.backdrop(lay.size, lay.header.bottom)
         for rect in (lay.face_panel, lay.attrs, lay.slots, lay.strip):
-            pygame.draw.rect(s, ui.PANEL, rect, border_radius=10)
-            pygame.draw.rect(s, PANEL_EDGE, rect, width=1, border_radius=10)
+            ui.card(s, rect)
         pygame.draw.rect(s, (0, 0, 0), lay.face.inflate(4, 4), border_radius=6)
         for title, rect in (("ATTRIBUTES", lay.attrs), ("SLOTS", lay.slots), ("MORPH STRIP", lay.strip)):
             ui.text(s, title, (rect.left + 14, rect.top + 12), size=13, color=ui.DIM, bold=True)

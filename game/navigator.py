@@ -43,6 +43,7 @@ from game.input import InputState
 from game.modelfile import ModelMeta
 from game.morph import ease_in_out, lerp, slerp
 from game.scene import GameContext, Scene, worded_help_rows
+from game.ui import LINEAR_COLOUR, SLERP_COLOUR
 
 MOVE_VIEWS_PER_S = 0.3  # cursor speed at full stick, in visible map widths per second
 GLIDE_S = 0.6  # glide to a class centroid
@@ -65,8 +66,6 @@ LAYER_FACTOR = 3  # the point-cloud layer is this many map sizes wide and high
 MAP_BG = (16, 19, 32)
 GRID_MINOR = (26, 31, 50)
 GRID_AXIS = (48, 56, 86)
-LINEAR_COLOUR = (90, 205, 255)
-SLERP_COLOUR = (255, 112, 196)
 MARK_COLOUR = (245, 245, 255)
 
 # (action or axis, what it does in the Navigator) for the help overlay, in reading order
@@ -521,16 +520,9 @@ class NavigatorScene(Scene):
         key = (lay.size,)
         if self._chrome is not None and self._chrome_key == key:
             return self._chrome
-        s = pygame.Surface(lay.size)
-        s.fill(ui.BG)
-        # a soft vertical gradient for depth
-        for i in range(0, lay.size[1], 4):
-            f = i / max(1, lay.size[1])
-            pygame.draw.rect(s, ui.mix(ui.BG, (18, 16, 34), f), (0, i, lay.size[0], 4))
-        pygame.draw.line(s, (34, 40, 64), (0, lay.header.bottom - 1), (lay.size[0], lay.header.bottom - 1))
+        s = ui.backdrop(lay.size, lay.header.bottom)
         for rect in (lay.map, lay.info, lay.strip):
-            pygame.draw.rect(s, ui.PANEL if rect is not lay.map else MAP_BG, rect, border_radius=10)
-            pygame.draw.rect(s, (40, 46, 72), rect, width=1, border_radius=10)
+            ui.card(s, rect, ui.PANEL if rect is not lay.map else MAP_BG)
         pygame.draw.rect(s, (0, 0, 0), lay.image, border_radius=6)
         self._chrome, self._chrome_key = s, key
         return s

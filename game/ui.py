@@ -16,6 +16,12 @@ FG = (225, 230, 245)
 DIM = (140, 150, 175)
 ACCENT = (255, 196, 64)
 WARN = (255, 96, 80)
+PANEL_EDGE = (40, 46, 72)  # border of opaque panels (``card``)
+BACKDROP_LOW = (18, 16, 34)  # the backdrop's gradient runs from BG to this at the bottom
+HEADER_RULE = (34, 40, 64)  # the line under a mode's header
+CARD_RADIUS_PX = 10
+LINEAR_COLOUR = (90, 205, 255)  # a linear interpolation path (Navigator, Face Studio)
+SLERP_COLOUR = (255, 112, 196)  # a spherical one
 # tab10-like class colours, readable on the dark background
 CLASS_COLOURS = [
     (31, 150, 255), (255, 140, 30), (60, 200, 80), (240, 70, 70), (170, 120, 230),
@@ -78,6 +84,23 @@ def panel(surface: pygame.Surface, rect: pygame.Rect, alpha: int = 200, color=PA
     layer = pygame.Surface(rect.size, pygame.SRCALPHA)
     pygame.draw.rect(layer, (*color, alpha), layer.get_rect(), border_radius=radius)
     surface.blit(layer, rect.topleft)
+
+
+def backdrop(size: tuple[int, int], header_bottom: int) -> pygame.Surface:
+    """A mode's window background: ``BG`` with a soft vertical gradient for depth (4 px
+    bands toward ``BACKDROP_LOW`` at the bottom) and a rule along the header's bottom edge."""
+    s = pygame.Surface(size)
+    s.fill(BG)
+    for y in range(0, size[1], 4):
+        pygame.draw.rect(s, mix(BG, BACKDROP_LOW, y / max(1, size[1])), (0, y, size[0], 4))
+    pygame.draw.line(s, HEADER_RULE, (0, header_bottom - 1), (size[0], header_bottom - 1))
+    return s
+
+
+def card(surface: pygame.Surface, rect: pygame.Rect, color=PANEL) -> None:
+    """An opaque rounded panel with a 1 px ``PANEL_EDGE`` border (drawn onto ``surface``)."""
+    pygame.draw.rect(surface, color, rect, border_radius=CARD_RADIUS_PX)
+    pygame.draw.rect(surface, PANEL_EDGE, rect, width=1, border_radius=CARD_RADIUS_PX)
 
 
 def class_colour(label: int) -> tuple[int, int, int]:
