@@ -89,13 +89,6 @@ def build_parser() -> OneSentenceParser:
     return parser
 
 
-def resolve(name_or_path: str) -> Path:
-    path = paths.find_model(name_or_path)
-    if path is None:
-        raise UsageError(paths.describe_missing_model(name_or_path))
-    return path
-
-
 def check_screenshot_path(path: Path) -> Path:
     """The screenshot path, its folder created; raises UsageError if it cannot be written."""
     if path.suffix.lower() != ".png":
@@ -117,7 +110,7 @@ def cmd_play(args: argparse.Namespace) -> int:
                 f"pass --model PATH to a .onnx decoder."
             )
     else:
-        path = resolve(args.model)
+        path = paths.require_model(args.model, UsageError)
     screenshot = check_screenshot_path(args.screenshot) if args.screenshot is not None else None
 
     import pygame
@@ -206,7 +199,7 @@ def _value(value: object) -> str:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    path = resolve(args.model)
+    path = paths.require_model(args.model, UsageError)
     _session, meta = open_model(path, "cpu")
     print(describe(meta, path))
     return 0

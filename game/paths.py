@@ -14,7 +14,7 @@ as models.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -101,6 +101,15 @@ def find_model(name_or_path: str, environ: Mapping[str, str] | None = None) -> P
         if candidate.is_file():
             return candidate
     return None
+
+
+def require_model(name_or_path: str, error: Callable[[str], Exception]) -> Path:
+    """``find_model``, or raise ``error(sentence)`` (``describe_missing_model``) when there is
+    no such file."""
+    path = find_model(name_or_path)
+    if path is None:
+        raise error(describe_missing_model(name_or_path))
+    return path
 
 
 def describe_missing_model(name_or_path: str, environ: Mapping[str, str] | None = None) -> str:

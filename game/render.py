@@ -41,7 +41,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from game import flightlog
+from game import flightlog, paths
 from game.cliutil import EXIT_FAILURE, EXIT_USAGE, ensure_writable, split_size
 
 DEFAULT_SECONDS = 10.0
@@ -580,15 +580,6 @@ def _add_output_options(p: Any) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def _model(name_or_path: str) -> Path:
-    from game import paths
-
-    path = paths.find_model(name_or_path)
-    if path is None:
-        raise RenderError(paths.describe_missing_model(name_or_path))
-    return path
-
-
 def _report(result: RenderResult) -> None:
     real_s = result.frames / result.fps
     speed = real_s / result.wall_s if result.wall_s > 0 else math.inf
@@ -629,11 +620,11 @@ def cmd_record(args: Any) -> int:
         if args.morph is not None:
             if args.tour is not None or args.tunnel or args.grid:
                 raise RenderError("--morph renders the Face studio; it takes no --tour, --tunnel or --grid.")
-            model = _model(args.model or DEFAULT_MORPH_MODEL)
+            model = paths.require_model(args.model or DEFAULT_MORPH_MODEL, RenderError)
             a, b = args.morph
             return render_morph(model, args.out, a, b, args.seconds, fps, args.size, gif,
                                 args.provider, not args.quiet, args.log)
-        model = _model(args.model or DEFAULT_TOUR_MODEL)
+        model = paths.require_model(args.model or DEFAULT_TOUR_MODEL, RenderError)
         return render_tour(model, args.out, args.tour or "centroids",
                            DEFAULT_SECONDS if args.seconds is None else args.seconds, fps, args.size,
                            args.tunnel, args.grid, args.seed, gif, args.provider, not args.quiet, args.log)
