@@ -46,7 +46,7 @@ from game import ui
 from game.input import InputState
 from game.modelfile import ModelMeta
 from game.morph import ease_in_out, interpolate
-from game.scene import GameContext, Scene, worded_help_rows
+from game.scene import GameContext, ModeScene, worded_help_rows
 from game.ui import LINEAR_COLOUR, SLERP_COLOUR
 
 SLIDER_MIN, SLIDER_MAX = -3.0, 3.0  # latent units along a unit direction
@@ -245,7 +245,7 @@ class Layout:
                    strip, rows, columns, slot_rects, strip_cells)
 
 
-class FaceStudioScene(Scene):
+class FaceStudioScene(ModeScene):
     """A big decoded face (left), attribute sliders (+ grid), slots A/B and the morph strip."""
 
     name = "faces"
@@ -274,9 +274,7 @@ class FaceStudioScene(Scene):
 
     def enter(self, ctx: GameContext) -> None:
         super().enter(ctx)
-        meta = ctx.model.meta
-        self.meta = meta
-        self.decoder = ctx.model.decoder
+        meta = self.meta
         self.rng = np.random.default_rng(ctx.seed)
         self.names = list(meta.attributes)
         d = meta.latent_dim

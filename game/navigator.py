@@ -42,7 +42,7 @@ from game import ui
 from game.input import InputState
 from game.modelfile import ModelMeta
 from game.morph import ease_in_out, lerp, slerp
-from game.scene import GameContext, Scene, worded_help_rows
+from game.scene import GameContext, ModeScene, worded_help_rows
 from game.ui import LINEAR_COLOUR, SLERP_COLOUR
 
 MOVE_VIEWS_PER_S = 0.3  # cursor speed at full stick, in visible map widths per second
@@ -132,7 +132,7 @@ class Strip:
     surface_key: tuple | None = None
 
 
-class NavigatorScene(Scene):
+class NavigatorScene(ModeScene):
     """The 2-D latent map (left), the decoded image (right), interpolation strips below."""
 
     name = "navigator"
@@ -163,9 +163,7 @@ class NavigatorScene(Scene):
 
     def enter(self, ctx: GameContext) -> None:
         super().enter(ctx)
-        meta = ctx.model.meta
-        self.meta = meta
-        self.decoder = ctx.model.decoder
+        meta = self.meta
         self.rng = np.random.default_rng(ctx.seed)
         d = meta.latent_dim
         if d == 2:

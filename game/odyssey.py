@@ -52,7 +52,7 @@ from game.flight import (
 )
 from game.minimap import Minimap
 from game.modelfile import ModelMeta
-from game.scene import GameContext, Scene
+from game.scene import GameContext, ModeScene
 from game.tours import TOUR_KINDS, DecodeAhead, Tour, make_tour
 from game.tunnel import (
     Camera,
@@ -143,7 +143,7 @@ HELP_TEXT = (
 HELP_ACTIONS = tuple(name for name, _ in HELP_TEXT)
 
 
-class OdysseyScene(Scene):
+class OdysseyScene(ModeScene):
     """The 3-D flight mode (see the module docstring). ``prefetch=False`` disables the worker."""
 
     name = "odyssey"
@@ -201,9 +201,7 @@ class OdysseyScene(Scene):
 
     def enter(self, ctx: GameContext) -> None:
         super().enter(ctx)
-        meta = ctx.model.meta
-        self.meta = meta
-        self.decoder = ctx.model.decoder
+        meta = self.meta
         self._unsupported = self.supports(meta)
         if self._unsupported:
             return

@@ -84,6 +84,16 @@ class Scene:
         pass
 
 
+class ModeScene(Scene):
+    """A mode on the open model (Navigator, Odyssey, Face Studio): ``enter`` also sets
+    ``self.meta`` (ModelMeta) and ``self.decoder`` (Decoder) from ``ctx.model``."""
+
+    def enter(self, ctx: GameContext) -> None:
+        super().enter(ctx)
+        self.meta = ctx.model.meta
+        self.decoder = ctx.model.decoder
+
+
 def worded_help_rows(
     inp: InputState,
     help_text: Iterable[tuple[str, str]],
