@@ -107,6 +107,16 @@ def _save(model: onnx.ModelProto, path: Path) -> Path:
     return path
 
 
+def _meta_case(file_name: str, edit: Callable[[dict], object]):
+    """A BAD_FILES builder: the real model with its metadata changed by ``edit``, saved as
+    ``file_name``."""
+
+    def build(tmp, real_model, real_path):
+        return _save(_edit_meta(real_model, edit), tmp / file_name)
+
+    return build
+
+
 def _missing(tmp, real_model, real_path):
     return tmp / "nowhere.onnx"
 
@@ -188,11 +198,7 @@ def _no_metadata(tmp, real_model, real_path):
     return _save(_set_meta_text(real_model, None), tmp / "stripped.onnx")
 
 
-def _other_version(tmp, real_model, real_path):
-    def edit(m):
-        m["format_version"] = FORMAT_VERSION + 1
-
-    return _save(_edit_meta(real_model, edit), tmp / "future.onnx")
+_other_version = _meta_case("future.onnx", lambda m: m.update(format_version=FORMAT_VERSION + 1))
 
 
 def _malformed_json(tmp, real_model, real_path):
@@ -203,71 +209,16 @@ def _json_not_object(tmp, real_model, real_path):
     return _save(_set_meta_text(real_model, "[1, 2, 3]"), tmp / "json_list.onnx")
 
 
-def _field_missing(tmp, real_model, real_path):
-    return _save(_edit_meta(real_model, lambda m: m.pop("centroids")), tmp / "no_centroids.onnx")
-
-
-def _centroids_wrong_width(tmp, real_model, real_path):
-    def edit(m):
-        m["centroids"] = [c + [0.0] for c in m["centroids"]]
-
-    return _save(_edit_meta(real_model, edit), tmp / "wide_centroids.onnx")
-
-
-def _lo_not_below_hi(tmp, real_model, real_path):
-    def edit(m):
-        m["latent_lo"] = list(m["latent_hi"])
-
-    return _save(_edit_meta(real_model, edit), tmp / "flat_bounds.onnx")
-
-
-def _non_unit_attribute(tmp, real_model, real_path):
-    def edit(m):
-        m["attributes"] = {"smile": [3.0, 4.0]}
-
-    return _save(_edit_meta(real_model, edit), tmp / "long_attr.onnx")
-
-
-def _unknown_kind(tmp, real_model, real_path):
-    def edit(m):
-        m["kind"] = "cats"
-
-    return _save(_edit_meta(real_model, edit), tmp / "cats.onnx")
-
-
-def _labels_length(tmp, real_model, real_path):
-    def edit(m):
-        m["sample_labels"] = m["sample_labels"][:-1]
-
-    return _save(_edit_meta(real_model, edit), tmp / "short_labels.onnx")
-
-
-def _attributes_not_object(tmp, real_model, real_path):
-    def edit(m):
-        m["attributes"] = ["smile"]
-
-    return _save(_edit_meta(real_model, edit), tmp / "attr_list.onnx")
-
-
-def _encoder_file_with_path(tmp, real_model, real_path):
-    def edit(m):
-        m["encoder_file"] = "../elsewhere/enc.onnx"
-
-    return _save(_edit_meta(real_model, edit), tmp / "enc_path.onnx")
-
-
-def _class_names_not_strings(tmp, real_model, real_path):
-    def edit(m):
-        m["class_names"] = list(range(len(m["class_names"])))
-
-    return _save(_edit_meta(real_model, edit), tmp / "int_classes.onnx")
-
-
-def _labels_not_ints(tmp, real_model, real_path):
-    def edit(m):
-        m["sample_labels"] = [float(v) + 0.5 for v in m["sample_labels"]]
-
-    return _save(_edit_meta(real_model, edit), tmp / "float_labels.onnx")
+_field_missing = _meta_case("no_centroids.onnx", lambda m: m.pop("centroids"))
+_centroids_wrong_width = _meta_case("wide_centroids.onnx", lambda m: m.update(centroids=[c + [0.0] for c in m["centroids"]]))
+_lo_not_below_hi = _meta_case("flat_bounds.onnx", lambda m: m.update(latent_lo=list(m["latent_hi"])))
+_non_unit_attribute = _meta_case("long_attr.onnx", lambda m: m.update(attributes={"smile": [3.0, 4.0]}))
+_unknown_kind = _meta_case("cats.onnx", lambda m: m.update(kind="cats"))
+_labels_length = _meta_case("short_labels.onnx", lambda m: m.update(sample_labels=m["sample_labels"][:-1]))
+_attributes_not_object = _meta_case("attr_list.onnx", lambda m: m.update(attributes=["smile"]))
+_encoder_file_with_path = _meta_case("enc_path.onnx", lambda m: m.update(encoder_file="../elsewhere/enc.onnx"))
+_class_names_not_strings = _meta_case("int_classes.onnx", lambda m: m.update(class_names=list(range(len(m["class_names"])))))
+_labels_not_ints = _meta_case("float_labels.onnx", lambda m: m.update(sample_labels=[float(v) + 0.5 for v in m["sample_labels"]]))
 
 
 def _nan_in_metadata(tmp, real_model, real_path):
