@@ -56,6 +56,13 @@ def frames(eng: Engine, n: int) -> None:
         eng.loop_once(DT)
 
 
+def stop_recording(eng: Engine) -> Path:
+    """F9 again: stop the in-game recording, wait for the video, return its path."""
+    tap(eng, pygame.K_F9)
+    assert eng.recording.wait(30)
+    return eng.recording.last_path
+
+
 def notices(eng: Engine) -> list[str]:
     return [text for text, _ in eng.ctx.notices]
 
@@ -228,9 +235,7 @@ def test_rec_indicator_is_on_screen_but_not_in_the_video(exported_models, tmp_pa
         dot = (rect.x + 10 + recording.DOT_RADIUS_PX, rect.centery)
         assert tuple(eng.surface.get_at(dot))[:3] == recording.REC_RED  # on screen
         assert tuple(seen[-1].get_at(dot))[:3] != recording.REC_RED  # not in the captured frame
-        tap(eng, pygame.K_F9)
-        assert eng.recording.wait(30)
-        path = eng.recording.last_path
+        path = stop_recording(eng)
     finally:
         eng.shutdown()
     _, _, decoded = decode(path)
@@ -343,9 +348,7 @@ def test_resized_window_is_letterboxed_into_the_recording_size(exported_models, 
         frames(eng, 4)
         eng.surface = pygame.display.set_mode((400, 200))  # wider: bars top and bottom
         frames(eng, 8)
-        tap(eng, pygame.K_F9)
-        assert eng.recording.wait(30)
-        path = eng.recording.last_path
+        path = stop_recording(eng)
     finally:
         eng.shutdown()
     _, size, decoded = decode(path)
@@ -368,9 +371,7 @@ def test_odyssey_flight_is_logged_and_replayed_at_another_size(exported_models, 
         frames(eng, 30)
         key(eng, pygame.K_w, down=False)
         key(eng, pygame.K_d, down=False)
-        tap(eng, pygame.K_F9)
-        assert eng.recording.wait(30)
-        video = eng.recording.last_path
+        video = stop_recording(eng)
     finally:
         eng.shutdown()
     log_path = flightlog.log_path_for(video)
