@@ -471,8 +471,7 @@ class FaceStudioScene(ModeScene):
             self.show_grid = not self.show_grid
             ctx.notify("Attribute grid on" if self.show_grid else "Attribute grid off")
         if inp.pressed("smooth_toggle"):
-            ctx.smooth = not ctx.smooth
-            ctx.notify("Smooth image scaling" if ctx.smooth else "Crisp (nearest) image scaling")
+            self.toggle_smooth()
 
     def _value_at(self, row: int, x: float) -> float:
         track = self.layout.rows[row].track

@@ -344,8 +344,7 @@ class NavigatorScene(ModeScene):
             if self.strip is not None:
                 self.ride_t0 = self.t
         if inp.pressed("smooth_toggle"):
-            ctx.smooth = not ctx.smooth
-            ctx.notify("Smooth image scaling" if ctx.smooth else "Crisp (nearest) image scaling")
+            self.toggle_smooth()
         if inp.pressed("grid"):
             self.show_grid = not self.show_grid
             ctx.notify("Decoded grid on" if self.show_grid else "Decoded grid off")

@@ -93,6 +93,13 @@ class ModeScene(Scene):
         self.meta = ctx.model.meta
         self.decoder = ctx.model.decoder
 
+    def toggle_smooth(self) -> None:
+        """The ``smooth_toggle`` action: smooth (bilinear) or crisp (nearest) scaling of
+        decoded images, with a notice."""
+        ctx = self.ctx
+        ctx.smooth = not ctx.smooth
+        ctx.notify("Smooth image scaling" if ctx.smooth else "Crisp (nearest) image scaling")
+
 
 def worded_help_rows(
     inp: InputState,
