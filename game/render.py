@@ -535,7 +535,6 @@ def add_record_parser(sub: Any) -> Any:
         description="Render an Odyssey autopilot tour (or a Face studio morph) headless to an "
                     "H.264 MP4 or an animated GIF, deterministically for a given --seed.",
     )
-    p.add_argument("out", type=Path, metavar="OUT", help="the video file: .mp4, .mov, .mkv or .gif")
     p.add_argument("--model", metavar="NAME|PATH",
                    help=f"a shipped model name or a .onnx path (default {DEFAULT_TOUR_MODEL}; {DEFAULT_MORPH_MODEL} with --morph)")
     p.add_argument("--tour", choices=TOUR_KINDS, help="the autopilot tour (default centroids)")
@@ -543,17 +542,14 @@ def add_record_parser(sub: Any) -> Any:
                    help="render the Face studio morph between two random faces instead of a tour")
     p.add_argument("--seconds", type=_argtype(parse_seconds), metavar="S",
                    help=f"video length (default {DEFAULT_SECONDS:g}; a morph's own length with --morph)")
-    p.add_argument("--fps", type=_argtype(parse_fps), metavar="F",
-                   help=f"frames per second (default {DEFAULT_FPS}, {DEFAULT_GIF_FPS} for a GIF)")
-    p.add_argument("--size", type=_argtype(parse_size), default=DEFAULT_SIZE, metavar="WxH",
-                   help="video size (default 1280x720)")
     p.add_argument("--tunnel", action="store_true", help="tunnel view on")
     p.add_argument("--grid", action="store_true", help="neighbour grid on")
     p.add_argument("--seed", type=_argtype(parse_seed), default=DEFAULT_SEED, metavar="N",
                    help="seed for the random tour and the scene (default 0)")
     p.add_argument("--no-log", dest="log", action="store_false",
                    help="do not write OUT.flight.jsonl beside the video")
-    _add_output_options(p)
+    _add_video_arguments(p, DEFAULT_SIZE, "video size (default 1280x720)",
+                         f"frames per second (default {DEFAULT_FPS}, {DEFAULT_GIF_FPS} for a GIF)")
     return p
 
 
@@ -565,15 +561,15 @@ def add_replay_parser(sub: Any) -> Any:
                     "headless at any size and frame rate.",
     )
     p.add_argument("log", type=Path, metavar="LOG", help="a .flight.jsonl flight log")
-    p.add_argument("out", type=Path, metavar="OUT", help="the video file: .mp4, .mov, .mkv or .gif")
-    p.add_argument("--size", type=_argtype(parse_size), metavar="WxH", help="video size (default: as recorded)")
-    p.add_argument("--fps", type=_argtype(parse_fps), metavar="F", help="frames per second (default: as recorded)")
-    _add_output_options(p)
+    _add_video_arguments(p, None, "video size (default: as recorded)", "frames per second (default: as recorded)")
     return p
 
 
-def _add_output_options(p: Any) -> None:
-    """--gif, --provider and --quiet: the options ``record`` and ``replay`` share."""
+def _add_video_arguments(p: Any, size_default: tuple[int, int] | None, size_help: str, fps_help: str) -> None:
+    """OUT, --size, --fps, --gif, --provider and --quiet: what ``record`` and ``replay`` share."""
+    p.add_argument("out", type=Path, metavar="OUT", help="the video file: .mp4, .mov, .mkv or .gif")
+    p.add_argument("--size", type=_argtype(parse_size), default=size_default, metavar="WxH", help=size_help)
+    p.add_argument("--fps", type=_argtype(parse_fps), metavar="F", help=fps_help)
     p.add_argument("--gif", action="store_true", help="an animated GIF (also when OUT ends in .gif)")
     p.add_argument("--provider", choices=("auto", "cpu", "cuda"), default="auto",
                    help="ONNX Runtime provider (default auto)")
