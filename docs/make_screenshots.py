@@ -69,7 +69,7 @@ def main() -> None:
     e.shutdown(quit_pygame=True)
 
     e = Engine(models / "mnist-3d.onnx", "odyssey", "cpu", SIZE, headless=True, seed=3)
-    scene = e.mode_scene()
+    scene = e.mode_scene
     scene.tunnel = False
     hold(e, pygame.K_w, 40)
     hold(e, pygame.K_q, 15)
@@ -86,7 +86,7 @@ def main() -> None:
     e.shutdown(quit_pygame=True)
 
     e = Engine(models / "fashion-3d.onnx", "odyssey", "cpu", SIZE, headless=True, seed=5)
-    e.mode_scene().start_tour("dense", 1)
+    e.mode_scene.start_tour("dense", 1)
     run(e, 200)
     shot(e, out / "odyssey_fashion.png")
     e.shutdown(quit_pygame=True)
@@ -95,7 +95,7 @@ def main() -> None:
     if faces.exists():
         e = Engine(faces, "faces", "cpu", SIZE, headless=True, seed=11)
         run(e, 30)
-        studio = e.mode_scene()
+        studio = e.mode_scene
         studio.set_slider(0, 2.0)
         run(e, 30)
         shot(e, out / "faces_studio.png")
