@@ -10,7 +10,7 @@ Edit quality is judged by a small attribute CNN trained on the synthetic labels
 (``train/attr_classifier.py``): for ``EDIT_FACES`` random faces z ~ N(0, I), decode
 z ± ``EDIT_STEP``·d and count how often the target attribute moves the intended way, and how
 much the other three move (mean |Δ| in units of each attribute's range). Per attribute the
-direction with the better score (success − off-target change) is kept.
+direction with the better score (mean target change − mean off-target change) is kept.
 """
 
 from __future__ import annotations
@@ -113,7 +113,8 @@ def directions_for_export(
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for j, name in enumerate(ATTR_NAMES):
-        scores = {k: q[j]["success"] - q[j]["off_target"] for k, q in quality.items()}
+        # cleaner = more change of the target per unit of change in the other three
+        scores = {k: q[j]["target_change"] - q[j]["off_target"] for k, q in quality.items()}
         best = max(scores, key=scores.get)
         chosen[name] = [round(v, 6) for v in _unit(cands[best][j]).tolist()]
         for k, q in quality.items():

@@ -278,8 +278,13 @@ class FaceStudioScene(ModeScene):
         self.rng = np.random.default_rng(ctx.seed)
         self.names = list(meta.attributes)
         d = meta.latent_dim
-        self.dirs = (np.stack([meta.attribute_array(n).astype(np.float64) for n in self.names])
-                     if self.names else np.zeros((0, d)))  # (K, D) unit rows
+        units = (np.stack([meta.attribute_array(n).astype(np.float64) for n in self.names])
+                 if self.names else np.zeros((0, d)))  # (K, D) unit rows from the model file
+        # One slider unit = one standard deviation of the encoded faces along that direction,
+        # so -3..+3 spans the data's own range of the attribute (a unit step in 128-D is tiny).
+        samples, _ = meta.sample_array()
+        spread = (samples.astype(np.float64) @ units.T).std(0) if len(samples) > 1 else np.ones(len(units))
+        self.dirs = units * np.maximum(spread, 1e-3)[:, None]  # (K, D)
         self.colours = [ATTR_COLOURS.get(n, ui.class_colour(i)) for i, n in enumerate(self.names)]
         self.t = 0.0
         self.face_no = 1
