@@ -112,6 +112,15 @@ def _signed(v: float) -> str:
     return f"+{v:.2f}" if v > 0 else f"\u2212{-v:.2f}"
 
 
+def face_base(meta: ModelMeta, rng: np.random.Generator) -> np.ndarray:
+    """A random face to start from: one of the encoded training faces stored in the model file
+    (sample_z), so it looks like the data; N(0, I) when the file carries none.  # (D,)"""
+    samples, _ = meta.sample_array()
+    if len(samples):
+        return samples[int(rng.integers(len(samples)))].astype(np.float64)
+    return rng.standard_normal(meta.latent_dim)
+
+
 @dataclass
 class FaceState:
     """A face as the studio edits it: a base latent and the slider values."""
@@ -288,7 +297,7 @@ class FaceStudioScene(ModeScene):
         self.colours = [ATTR_COLOURS.get(n, ui.class_colour(i)) for i, n in enumerate(self.names)]
         self.t = 0.0
         self.face_no = 1
-        self.state = FaceState(self.rng.standard_normal(d), np.zeros(len(self.names)))
+        self.state = FaceState(face_base(meta, self.rng), np.zeros(len(self.names)))
         self.selected = 0
         self.anim: Anim | None = None
         self.spherical = False
@@ -380,7 +389,7 @@ class FaceStudioScene(ModeScene):
         self.state.sliders[i] = min(SLIDER_MAX, max(SLIDER_MIN, float(value)))
 
     def random_face(self) -> None:
-        base = self.rng.standard_normal(self.meta.latent_dim)
+        base = face_base(self.meta, self.rng)
         self.face_no += 1
         self.start_anim(FaceState(base, np.zeros(self.n_attrs)), RANDOM_GLIDE_S, morph=False)
 

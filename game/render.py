@@ -43,6 +43,7 @@ import numpy as np
 
 from game import flightlog, paths
 from game.cliutil import EXIT_FAILURE, EXIT_USAGE, ensure_writable, split_size
+from game.modelfile import ModelMeta
 
 DEFAULT_SECONDS = 10.0
 DEFAULT_FPS = 30  # video frames per second (MP4)
@@ -444,9 +445,11 @@ def render_tour(
                          log=log, preset=preset)
 
 
-def random_face(latent_dim: int, seed: int) -> np.ndarray:
-    """The Face studio's opening face under ``seed``: N(0, I) from ``default_rng(seed)``.  # (D,)"""
-    return np.random.default_rng(seed).standard_normal(latent_dim)
+def random_face(meta: ModelMeta, seed: int) -> np.ndarray:
+    """The Face studio's opening face under ``seed`` (``faces.face_base`` with ``default_rng(seed)``).  # (D,)"""
+    from game.faces import face_base
+
+    return face_base(meta, np.random.default_rng(seed))
 
 
 def render_morph(
@@ -480,11 +483,10 @@ def render_morph(
     engine = headless_engine(model_path, "faces", size, a_seed, provider)
     scene = engine.mode_scene
     try:
-        d = engine.ctx.model.meta.latent_dim
         k = len(getattr(scene, "names", []))
-        scene.state = FaceState(random_face(d, a_seed), np.zeros(k))
+        scene.state = FaceState(random_face(scene.meta, a_seed), np.zeros(k))
         scene.save("A")
-        scene.state = FaceState(random_face(d, b_seed), np.zeros(k))
+        scene.state = FaceState(random_face(scene.meta, b_seed), np.zeros(k))
         scene.save("B")
         scene.load("A")
         scene.morph()

@@ -22,6 +22,7 @@ import pytest
 from game import flightlog, recording, render
 from game.app import Engine
 from game.cli import main
+from game.modelfile import open_model
 
 DT = 1 / 60  # game frame time in the in-game tests
 WINDOW = (320, 200)  # the engine's minimum window size
@@ -140,8 +141,8 @@ def test_face_morph_runs_from_a_to_b(exported_face_model, tmp_path):
     log = flightlog.read_flight_log(result.log_path)
     assert log.lines[0]["mode"] == "faces"
     z0, z1 = np.array(log.lines[0]["z"]), np.array(log.lines[-1]["z"])
-    d = len(z0)
-    a, b = render.random_face(d, 3), render.random_face(d, 17)
+    _, meta = open_model(exported_face_model, "cpu")
+    a, b = render.random_face(meta, 3), render.random_face(meta, 17)
     np.testing.assert_allclose(z0, a, atol=1e-5)
     np.testing.assert_allclose(z1, b, atol=1e-5)
     assert np.abs(decoded[0].astype(int) - decoded[-1].astype(int)).mean() > 0.5
