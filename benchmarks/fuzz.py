@@ -218,9 +218,8 @@ def check_latent(scene, cache: dict) -> tuple[str | None, float, str | None]:
     z = current_latent(scene)
     if z is None:
         return None, 0.0, None
-    key = id(scene)
-    if cache.get("key") != key:
-        cache["key"], cache["region"] = key, allowed_region(scene)
+    if cache.get("scene") is not scene:  # (the scene itself, not its id: ids are reused)
+        cache["scene"], cache["region"] = scene, allowed_region(scene)
     region: Region | None = cache["region"]
     if region is None:
         if not np.all(np.isfinite(z)):
@@ -266,6 +265,7 @@ class EventSource:
     global_keys: dict[int, float]  # key code -> probability per frame
     pending: list[tuple[int, object]] = field(default_factory=list)  # (due frame, event)
     held_keys: set[int] = field(default_factory=set)
+    pinned: dict[int, int] = field(default_factory=dict)  # long-held key -> frame it is let go
     counts: dict[str, int] = field(default_factory=dict)
     drag: tuple[int, int, int] | None = None  # (button, frames left, x) of a mouse drag
 
@@ -298,6 +298,8 @@ class EventSource:
         self.pending = [(f, ev) for f, ev in self.pending if f > frame]
         for ev in due:
             if ev.type == pygame.KEYUP:
+                if self.pinned.get(ev.key, -1) > frame:
+                    continue  # a short press of a key that is long-held meanwhile
                 self.held_keys.discard(ev.key)
             self._post(ev)
 
@@ -314,10 +316,11 @@ class EventSource:
                 self._post(E(pygame.KEYDOWN, key=code, mod=mod, unicode="", scancode=0))
                 self.held_keys.add(code)
                 self._later(frame + self._hold(), E(pygame.KEYUP, key=code, mod=mod, unicode="", scancode=0))
-            elif r < 0.9 and self.held_keys:  # let go early
+            elif r < 0.9 and self.held_keys:  # let go early (of a key that is not long-held)
                 code = sorted(self.held_keys)[int(rng.integers(len(self.held_keys)))]
-                self.held_keys.discard(code)
-                self._post(E(pygame.KEYUP, key=code, mod=0, unicode="", scancode=0))
+                if self.pinned.get(code, -1) < frame:
+                    self.held_keys.discard(code)
+                    self._post(E(pygame.KEYUP, key=code, mod=0, unicode="", scancode=0))
             elif r < 0.95:  # a key nobody bound, or a stray KEYUP
                 code = int(rng.integers(0, 1 << 30)) if rng.random() < 0.3 else int(rng.integers(32, 127))
                 kind = pygame.KEYDOWN if rng.random() < 0.5 else pygame.KEYUP
@@ -329,12 +332,13 @@ class EventSource:
 
         if rng.random() < P_LONG_HOLD:
             frames = int(rng.integers(120, 900))
-            if rng.random() < 0.5:  # full thrust and boost on the keyboard, maybe turning
-                for name in ["w", "left shift"] + (["a"] if rng.random() < 0.5 else []):
+            if rng.random() < 0.6:  # full thrust and boost on the keyboard, sometimes turning
+                for name in ["w", "left shift"] + (["a"] if rng.random() < 0.3 else []):
                     code = _key_code(name)
                     if code is not None:
                         self._post(E(pygame.KEYDOWN, key=code, mod=0, unicode="", scancode=0))
                         self.held_keys.add(code)
+                        self.pinned[code] = max(self.pinned.get(code, -1), frame + frames)
                         self._later(frame + frames, E(pygame.KEYUP, key=code, mod=0, unicode="", scancode=0))
             else:  # a trigger (thrust) and a stick held on a controller
                 inst = int(rng.choice(CONTROLLER_INSTANCES))
