@@ -33,10 +33,12 @@ region (:func:`allowed_region`), where "allowed" is what the code promises:
 * odyssey: every dimension inside the box around ``meta.bounds()``, the centroids and the
   encoded sample points (tours visit those), widened by the distance the ship's soft wall
   guarantees (:func:`pullback_limit_flight_u`, in flight units of ``extent / 8``);
-* faces: ``||z|| <= sqrt(D) + 8 + 3 K`` for K unit attribute directions: a prior draw's
-  norm stays below ``sqrt(D) + 8`` (chi tail ``exp(-32)``), the sliders add at most ``3 K``,
-  and morphs (linear, or ``game.morph.slerp``, whose norm goes linearly from one end's to the
-  other's) and strip frames never leave the ball of their larger end.
+* faces: ``||z|| <= R + 3 K`` for K unit attribute directions, where a face's base
+  (``game.faces.face_base``) is one of the encoded training faces in the model file (R = the
+  largest of their norms) or, for a file without them, a prior draw (R = ``sqrt(D) + 8``:
+  chi tail ``exp(-32)``); the sliders add at most ``3 K``, and morphs (linear, or
+  ``game.morph.slerp``, whose norm goes linearly from one end's to the other's) and strip
+  frames never leave the ball of their larger end.
 
 At the end the engine is shut down and every video the F9 presses left behind must be
 finalized (no ``.partial`` file) and decode with PyAV. A failure is reported with the seed
@@ -207,9 +209,14 @@ def allowed_region(scene) -> Region | None:
     if name == "FaceStudioScene":
         d = meta.latent_dim
         k = len(getattr(scene, "names", ()))
-        limit = math.sqrt(d) + FACE_NORM_SLACK + 3.0 * k
+        samples, _ = meta.sample_array()
+        base = math.sqrt(d) + FACE_NORM_SLACK
+        if len(samples):
+            base = max(base, float(np.linalg.norm(np.asarray(samples, np.float64), axis=1).max()))
+        limit = base + 3.0 * k
         inf = np.full(d, math.inf)
-        return Region("faces: a prior draw plus the sliders", -inf, inf, max_norm=limit, scale=limit)
+        return Region("faces: a stored face or a prior draw, plus the sliders", -inf, inf,
+                      max_norm=limit, scale=limit)
     return None
 
 
