@@ -96,7 +96,7 @@ def main() -> None:
         e = Engine(faces, "faces", "cpu", SIZE, headless=True, seed=11)
         run(e, 30)
         studio = e.mode_scene
-        studio.set_slider(0, 2.0)
+        studio.set_slider(1, 1.0)  # a little older
         run(e, 30)
         shot(e, out / "faces_studio.png")
         tap(e, pygame.K_y, 20)
