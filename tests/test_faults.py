@@ -143,25 +143,10 @@ def test_training_killed_ten_times_always_leaves_a_loadable_checkpoint_and_resum
           f"temporary files left by kills: {leftovers}")
 
 
-# ----------------------------------------------------------------------------- game: isolation
-
-
-@pytest.fixture
-def isolated_env(tmp_path, monkeypatch):
-    """No shipped or user models; captures and config in tmp."""
-    (tmp_path / "pretrained").mkdir()
-    monkeypatch.setenv("ODYSSEY_PRETRAINED", str(tmp_path / "pretrained"))
-    monkeypatch.delenv("ODYSSEY_MODELS", raising=False)
-    monkeypatch.delenv("ODYSSEY_CONTROLS", raising=False)
-    monkeypatch.setenv("ODYSSEY_CAPTURES", str(tmp_path / "captures"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    return tmp_path
-
-
 # ----------------------------------------------------------------------------- controller unplugged
 
 
-def test_controller_unplugged_mid_flight_hands_thrust_back_to_the_keyboard(exported_models, isolated_env):
+def test_controller_unplugged_mid_flight_hands_thrust_back_to_the_keyboard(exported_models, isolated):
     from game.app import Engine
     from game.odyssey import OdysseyScene
 
@@ -205,12 +190,12 @@ def test_controller_unplugged_mid_flight_hands_thrust_back_to_the_keyboard(expor
 # ----------------------------------------------------------------------------- CUDA where there is none
 
 
-def test_cuda_asked_for_without_a_gpu_falls_back_to_the_cpu_with_one_notice(exported_models, isolated_env):
+def test_cuda_asked_for_without_a_gpu_falls_back_to_the_cpu_with_one_notice(exported_models, isolated):
     import onnxruntime as ort
 
     if "CUDAExecutionProvider" in ort.get_available_providers():
         pytest.skip("this machine has CUDA: nothing to fall back from")
-    shot = isolated_env / "shot.png"
+    shot = isolated / "shot.png"
     proc = subprocess.run(
         [sys.executable, "-m", "game", "play", "--model", str(exported_models["3d"]), "--mode", "odyssey",
          "--provider", "cuda", "--headless", "--frames", "2", "--screenshot", str(shot)],
@@ -245,7 +230,7 @@ RECORDING_GAME = textwrap.dedent("""
 
 @pytest.mark.parametrize("mode,delay_s", [("odyssey", 0.4), ("navigator", 1.3), ("odyssey", 2.1)])
 def test_game_killed_with_sigterm_while_recording_leaves_a_playable_video_and_flight_log(
-    mode, delay_s, exported_models, isolated_env
+    mode, delay_s, exported_models, isolated
 ):
     import av
 
@@ -268,7 +253,7 @@ def test_game_killed_with_sigterm_while_recording_leaves_a_playable_video_and_fl
             child.kill()
     assert child.returncode == 143, err
     assert "Traceback" not in err, err
-    folder = isolated_env / "captures"
+    folder = isolated / "captures"
     videos = [p for p in folder.glob("*.mp4") if ".partial" not in p.name]
     assert len(videos) == 1, sorted(p.name for p in folder.iterdir())
     with av.open(str(videos[0])) as container:

@@ -29,18 +29,6 @@ FUZZ_SIZE = (320, 200)
 DT = 1 / 60
 
 
-@pytest.fixture
-def isolated_env(tmp_path, monkeypatch):
-    """No shipped or user models; captures and config in tmp."""
-    (tmp_path / "pretrained").mkdir()
-    monkeypatch.setenv("ODYSSEY_PRETRAINED", str(tmp_path / "pretrained"))
-    monkeypatch.delenv("ODYSSEY_MODELS", raising=False)
-    monkeypatch.delenv("ODYSSEY_CONTROLS", raising=False)
-    monkeypatch.setenv("ODYSSEY_CAPTURES", str(tmp_path / "captures"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    return tmp_path
-
-
 def test_fuzz_every_mode_without_an_exception_or_a_latent_out_of_bounds(exported_models, exported_face_model, tmp_path):
     models = [exported_models["2d"], exported_models["3d"], exported_face_model]
     t0 = time.perf_counter()
@@ -105,7 +93,7 @@ def test_soft_wall_holds_the_ship_within_the_pullback_limit(heading):
     assert worst > 0.3 * limit  # the bound is not vacuous: boosting gets a fair way out
 
 
-def test_navigator_slerp_ride_between_near_opposite_marks_stays_on_the_map(exported_models, isolated_env):
+def test_navigator_slerp_ride_between_near_opposite_marks_stays_on_the_map(exported_models, isolated):
     """Marks on opposite sides of the origin at different distances: the spherical path must
     not swing out to a huge radius (White's slerp with unequal norms does near 180 degrees)."""
     from game.app import Engine
@@ -145,7 +133,7 @@ def test_navigator_slerp_ride_between_near_opposite_marks_stays_on_the_map(expor
         eng.shutdown()
 
 
-def test_latent_adapter_and_regions_cover_every_mode(exported_models, exported_face_model, isolated_env):
+def test_latent_adapter_and_regions_cover_every_mode(exported_models, exported_face_model, isolated):
     from game.app import Engine
 
     for path, mode in ((exported_models["2d"], "navigator"), (exported_models["3d"], "odyssey"),
@@ -164,7 +152,7 @@ def test_latent_adapter_and_regions_cover_every_mode(exported_models, exported_f
             eng.shutdown()
 
 
-def test_full_boost_against_the_soft_wall_through_the_engine_stays_inside_the_region(exported_models, isolated_env):
+def test_full_boost_against_the_soft_wall_through_the_engine_stays_inside_the_region(exported_models, isolated):
     """Hold thrust + boost (W + Shift) for 15 s of game time, turning now and then: the ship
     goes well outside the bounds, and the soft wall keeps it inside the fuzzer's region."""
     from game.app import Engine
