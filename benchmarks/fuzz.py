@@ -67,6 +67,8 @@ from pathlib import Path
 
 import numpy as np
 
+from game.cliutil import size_at_least
+
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 REPO = Path(__file__).resolve().parents[1]
@@ -584,22 +586,12 @@ def default_models() -> list[Path]:
     return [p for p in sorted((REPO / "pretrained").glob("*.onnx")) if paths.is_decoder_file(p)]
 
 
-def _size(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT") from None
-    if w < 1 or h < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1x1")
-    return w, h
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.fuzz", description=__doc__.split("\n\n")[0])
     parser.add_argument("--frames", type=int, default=DEFAULT_FRAMES)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--model", type=Path, action="append", help="a decoder (repeatable); default pretrained/*.onnx")
-    parser.add_argument("--size", type=_size, default=DEFAULT_SIZE, metavar="WxH")
+    parser.add_argument("--size", type=size_at_least((1, 1)), default=DEFAULT_SIZE, metavar="WxH")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the result as JSON")
     args = parser.parse_args(argv)
     models = args.model or default_models()

@@ -35,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from game.cliutil import size_at_least
+
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 REPO = Path(__file__).resolve().parents[1]
@@ -166,16 +168,6 @@ def run(model: Path, minutes: float = DEFAULT_MINUTES, size: tuple[int, int] = D
     }
 
 
-def _size(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT") from None
-    if w < 320 or h < 200:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 320x200")
-    return w, h
-
-
 def _positive(text: str) -> float:
     try:
         v = float(text)
@@ -190,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.soak", description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=_positive, default=DEFAULT_MINUTES, help="game minutes (default 10)")
     parser.add_argument("--model", type=Path, help="a 3-D (or wider) decoder; default pretrained/mnist-3d.onnx")
-    parser.add_argument("--size", type=_size, default=DEFAULT_SIZE, metavar="WxH")
+    parser.add_argument("--size", type=size_at_least((320, 200)), default=DEFAULT_SIZE, metavar="WxH")
     parser.add_argument("--warmup-s", type=_positive, default=DEFAULT_WARMUP_S)
     parser.add_argument("--tour-every-s", type=_positive, default=DEFAULT_TOUR_EVERY_S)
     parser.add_argument("--json", type=Path, metavar="PATH")

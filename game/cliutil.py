@@ -81,6 +81,21 @@ def split_size(value: str) -> tuple[int, int] | None:
     return (int(m.group(1)), int(m.group(2))) if m else None
 
 
+def size_at_least(minimum: tuple[int, int]) -> Callable[[str], tuple[int, int]]:
+    """An argparse type for ``WIDTHxHEIGHT`` sizes of at least ``minimum`` (one-sentence errors)."""
+
+    def convert(value: str) -> tuple[int, int]:
+        size = split_size(value)
+        if size is None:
+            raise argparse.ArgumentTypeError(f"{value!r} is not WIDTHxHEIGHT")
+        if size[0] < minimum[0] or size[1] < minimum[1]:
+            raise argparse.ArgumentTypeError(f"{value!r} must be at least {minimum[0]}x{minimum[1]}")
+        return size
+
+    convert.__name__ = "size"
+    return convert
+
+
 def ensure_writable(path: Path, error: Callable[[str], Exception], what: str = "") -> Path:
     """Create the folder of the output file ``path``; raise ``error(sentence)`` when it cannot
     be made or the file cannot be written. ``what`` names the file in the sentences (``"the
