@@ -152,7 +152,7 @@ def run(model_path: Path | str, frames: int = 300, size: tuple[int, int] = (1280
         warmup: int = WARMUP_FRAMES) -> dict[str, Any]:
     """Frame-time statistics (ms) of the seed-style tunnel + grid frame."""
     from benchmarks.decode_latency import DecodeBenchError, load_torch_decoders
-    from game.modelfile import open_model
+    from latent_odyssey.game.model.modelfile import open_model
 
     try:
         import PIL  # noqa: F401
@@ -200,7 +200,7 @@ def run(model_path: Path | str, frames: int = 300, size: tuple[int, int] = (1280
 
 
 def main(argv: list[str] | None = None) -> int:
-    from game.cli import parse_size
+    from latent_odyssey.game.cli import parse_size
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", type=Path, default=Path(__file__).resolve().parents[1] / "pretrained" / "mnist-3d.onnx")

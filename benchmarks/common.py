@@ -178,6 +178,6 @@ def machine_header(m: dict[str, Any]) -> str:
 
 def write_json(path: Path, data: Any) -> Path:
     """Write ``data`` as indented JSON atomically (temporary file, then rename)."""
-    from game import atomic
+    from latent_odyssey.game import atomic
 
     return atomic.write_json(path, data, indent=1)

@@ -109,8 +109,8 @@ def load_torch_decoders(onnx_path: Path, meta: Any) -> tuple[Any, Any]:
     """(eager ``DecoderGraph`` in eval mode, TorchScript module) with the ``.pt``'s weights."""
     import torch
 
-    from export.exporter import DecoderGraph
-    from train.models import ModelConfig, build_model
+    from latent_odyssey.export.exporter import DecoderGraph
+    from latent_odyssey.train.models import ModelConfig, build_model
 
     pt = torchscript_path(onnx_path)
     if not pt.is_file():
@@ -143,8 +143,8 @@ def _torch_call(module: Any, z: Any):
 def measure_model(path: Path, batches: tuple[int, ...] = BATCHES, runs: int = RUNS,
                   warmup: int = WARMUP, seed: int = SEED) -> dict[str, Any]:
     """Latency of one decoder at each batch size on each runtime (see the module docstring)."""
-    from game.modelfile import DECODER_INPUT, open_model
-    from game.providers import make_session, provider_label
+    from latent_odyssey.game.model.modelfile import DECODER_INPUT, open_model
+    from latent_odyssey.game.model.providers import make_session, provider_label
 
     path = Path(path)
     _, meta = open_model(path, "cpu")  # validates the file
@@ -204,7 +204,7 @@ def default_models() -> dict[str, Path | None]:
 def run(models: dict[str, Path | None] | None = None, batches: tuple[int, ...] = BATCHES,
         runs: int = RUNS, warmup: int = WARMUP) -> dict[str, Any]:
     """{name: measure_model result | {"skipped": reason}} for each model."""
-    from game.modelfile import ModelFileError
+    from latent_odyssey.game.model.modelfile import ModelFileError
 
     models = default_models() if models is None else models
     out: dict[str, Any] = {}

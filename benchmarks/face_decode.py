@@ -39,11 +39,11 @@ import numpy as np  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 import pygame  # noqa: E402
 
-from game.decoder import Decoder  # noqa: E402
-from game.faces import GRID_VALUES, FaceStudioScene  # noqa: E402
-from game.input import DEFAULT_CONTROLS_PATH, InputMap, InputState  # noqa: E402
-from game.modelfile import DECODER_INPUT, ModelFileError, open_model  # noqa: E402
-from game.scene import GameContext, ModelHandle  # noqa: E402
+from latent_odyssey.game.engine.input import DEFAULT_CONTROLS_PATH, InputMap, InputState  # noqa: E402
+from latent_odyssey.game.engine.scene import GameContext, ModelHandle  # noqa: E402
+from latent_odyssey.game.model.decoder import Decoder  # noqa: E402
+from latent_odyssey.game.model.modelfile import DECODER_INPUT, ModelFileError, open_model  # noqa: E402
+from latent_odyssey.game.modes.faces.scene import GRID_VALUES, FaceStudioScene  # noqa: E402
 
 PRETRAINED = Path(__file__).resolve().parent.parent / "pretrained" / "faces.onnx"
 TARGET_MS = 30.0  # slider change to screen, grid on

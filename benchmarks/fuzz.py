@@ -3,7 +3,7 @@
     python -m benchmarks.fuzz [--frames 100000] [--seed 1] [--model PATH ...] [--size WxH]
                               [--json PATH]
 
-One headless ``game.app.Engine`` (SDL dummy driver) steps ``loop_once(1/60)`` ``--frames``
+One headless ``game.play.Game`` (SDL dummy driver) steps ``loop_once(1/60)`` ``--frames``
 times while a seeded ``numpy.random.Generator`` posts real pygame events before each frame:
 
 * keyboard: KEYDOWN / KEYUP of every key bound in the controls (held for a random number of
@@ -24,7 +24,7 @@ Quit (Esc with no overlay open) is part of the mix: the request is counted and
 is reached through its key (the models given are the model folder, so F3 / F4 / M load them).
 
 Checked after every frame (:func:`check_latent`): no exception escaped ``loop_once``, and the
-latent the mode shows (:func:`current_latent`) is finite and inside the mode's allowed
+latent the mode shows (:func:`scene_latent`) is finite and inside the mode's allowed
 region (:func:`allowed_region`), where "allowed" is what the code promises:
 
 * navigator: the two shown dimensions inside the cursor clamp box
@@ -67,7 +67,7 @@ from pathlib import Path
 
 import numpy as np
 
-from game.cliutil import size_at_least
+from latent_odyssey.game.cliutil import size_at_least
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
@@ -109,7 +109,7 @@ def pullback_limit_flight_u() -> float:
     (``dW/dt = o' (f - a) - c o'^2``), and an excursion starts at ``o = 0`` with
     ``o'^2 <= v^2`` or at rest, so ``o <= (a + sqrt(a^2 + k v^2)) / k`` (7.42 u).
     """
-    from game.flight import (
+    from latent_odyssey.game.modes.odyssey.flight import (
         BOOST_MULTIPLIER,
         MAX_SPEED_U_S,
         PULL_STIFFNESS_PER_S2,
@@ -160,16 +160,11 @@ class Region:
         return float(out.max()) / self.unit
 
 
-def current_latent(scene) -> np.ndarray | None:
-    """The latent (D,) float64 the mode scene shows now, or None (an overlay, no ship)."""
-    if scene is None:
+def scene_latent(scene) -> np.ndarray | None:
+    """The latent (D,) float64 the mode scene shows now (its protocol ``latent()``), or None."""
+    if scene is None or getattr(scene, "_unsupported", None):
         return None
-    if getattr(scene, "_unsupported", None):
-        return None
-    fn = getattr(scene, "current_latent", None)
-    if callable(fn) and hasattr(scene, "ship"):
-        return np.asarray(fn(), np.float64)
-    z = getattr(scene, "z", None)
+    z = scene.latent()
     return None if z is None else np.asarray(z, np.float64)
 
 
@@ -191,7 +186,7 @@ def allowed_region(scene) -> Region | None:
                       box_lo, box_hi, scale=scale, bounds_lo=lo, bounds_hi=hi,
                       unit=float(np.max(hi - lo)))
     if name == "OdysseyScene":
-        from game.odyssey import FLIGHT_EXTENT_U
+        from latent_odyssey.game.modes.odyssey.scene import FLIGHT_EXTENT_U
 
         pts = [lo[None], hi[None]]
         centroids = meta.centroid_array()
@@ -224,7 +219,7 @@ def allowed_region(scene) -> Region | None:
 
 def check_latent(scene, cache: dict) -> tuple[str | None, float, str | None]:
     """(violation or None, excursion outside the bounds, scene kind) for the mode scene now."""
-    z = current_latent(scene)
+    z = scene_latent(scene)
     if z is None:
         return None, 0.0, None
     if cache.get("scene") is not scene:  # (the scene itself, not its id: ids are reused)
@@ -509,9 +504,9 @@ def run(frames: int, seed: int, model_paths: Sequence[Path | str], size: tuple[i
                     "models": [str(p) for p in model_paths]}
     try:
         with _environment([Path(p) for p in model_paths], tmp) as captures:
-            from game.app import Engine
+            from latent_odyssey.game.play import Game
 
-            engine = Engine(Path(model_paths[0]), mode="navigator", provider="cpu", size=size,
+            engine = Game(Path(model_paths[0]), mode="navigator", provider="cpu", size=size,
                             headless=True, seed=seed)
             source = EventSource(
                 rng=np.random.default_rng(seed),
@@ -581,7 +576,7 @@ def run(frames: int, seed: int, model_paths: Sequence[Path | str], size: tuple[i
 
 
 def default_models() -> list[Path]:
-    from game import paths
+    from latent_odyssey.game import paths
 
     return [p for p in sorted((REPO / "pretrained").glob("*.onnx")) if paths.is_decoder_file(p)]
 

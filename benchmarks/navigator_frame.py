@@ -33,9 +33,9 @@ def _measure(model_path: Path, frames: int, size: tuple[int, int], cache: bool) 
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     import pygame
 
-    from game.app import Engine
+    from latent_odyssey.game.play import Game
 
-    engine = Engine(model_path, headless=True, size=size, seed=0)
+    engine = Game(model_path, headless=True, size=size, seed=0)
     try:
         decoder = engine.ctx.model.decoder
         if not cache:
@@ -87,8 +87,8 @@ def run(model_path: Path | str, frames: int = 600, size: tuple[int, int] = (1280
 
 
 def main(argv: list[str] | None = None) -> int:
-    from game import paths
-    from game.cli import parse_size
+    from latent_odyssey.game import paths
+    from latent_odyssey.game.cli import parse_size
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", help="model name or .onnx path (default: the shipped mnist-2d)")

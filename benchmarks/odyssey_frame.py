@@ -34,7 +34,7 @@ STEP_DT_S = 1.0 / 120.0
 
 
 def _decoder_classes():
-    from game.decoder import Decoder
+    from latent_odyssey.game.model.decoder import Decoder
 
     class PerImageDecoder(Decoder):
         """The baseline: one ``session.run`` per image, every time (no cache, no batching)."""
@@ -49,10 +49,10 @@ def _decoder_classes():
 def _measure(model_path: Path, frames: int, size: tuple[int, int], baseline: bool) -> dict:
     import pygame
 
-    from game.input import DEFAULT_CONTROLS_PATH, InputMap, InputState
-    from game.modelfile import open_model
-    from game.odyssey import OdysseyScene
-    from game.scene import GameContext, ModelHandle
+    from latent_odyssey.game.engine.input import DEFAULT_CONTROLS_PATH, InputMap, InputState
+    from latent_odyssey.game.engine.scene import GameContext, ModelHandle
+    from latent_odyssey.game.model.modelfile import open_model
+    from latent_odyssey.game.modes.odyssey.scene import OdysseyScene
 
     decoder_cls, per_image_cls = _decoder_classes()
     sess, meta = open_model(model_path, "cpu")
@@ -138,7 +138,7 @@ def main() -> None:
         w, h = (int(v) for v in a.size.lower().split("x"))
     except ValueError:
         sys.exit(f"odyssey_frame: --size must look like 1280x720, not {a.size!r}.")
-    from game.modelfile import ModelFileError
+    from latent_odyssey.game.model.modelfile import ModelFileError
 
     try:
         r = run(model, a.frames, (w, h))

@@ -68,27 +68,28 @@ def machine() -> dict:
 def _tour_engine(model: Path, size: tuple[int, int], as_played: bool = False):
     """A headless engine flying the centroid tour with tunnel + grid. ``as_played``: a plain
     Engine (decode-ahead worker on, as in play) instead of ``odyssey record``'s set-up."""
-    from game import app, render
+    from latent_odyssey.game.capture import render
+    from latent_odyssey.game.play import Game
 
     if as_played:
-        engine = app.Engine(model, mode="odyssey", headless=True, size=size, seed=0)
+        engine = Game(model, mode="odyssey", headless=True, size=size, seed=0)
     else:
         engine = render.headless_engine(model, "odyssey", size, seed=0)
     scene = engine.mode_scene
     scene.tunnel, scene.grid = True, True
-    render.start_tour(scene, "centroids", 0)
+    scene.start_tour("centroids", seed=0)
     return engine
 
 
 def render_speed(model: Path, size: tuple[int, int], seconds: float, folder: Path) -> dict:
     """Headless ``record`` speed per preset, and the draw-only ceiling."""
-    from game import render
+    from latent_odyssey.game.capture import encoder, render
 
     out: dict = {}
     n = round(seconds * VIDEO_FPS)
     engine = _tour_engine(model, size)
     grabbed = []
-    engine.frame_listeners.append(lambda surface, t: grabbed.append(render.frame_array(surface)))
+    engine.frame_listeners.append(lambda surface, t: grabbed.append(encoder.frame_array(surface)))
     t0 = time.perf_counter()
     try:
         for i in range(n):
@@ -191,8 +192,8 @@ def main() -> None:
         w, h = (int(v) for v in a.size.lower().split("x"))
     except ValueError:
         sys.exit(f"record_speed: --size must look like 1280x720, not {a.size!r}.")
-    from game.modelfile import ModelFileError
-    from game.render import RenderError
+    from latent_odyssey.game.capture.render import RenderError
+    from latent_odyssey.game.model.modelfile import ModelFileError
 
     try:
         r = run(model, (w, h), a.seconds, a.frames, a.pace)
@@ -216,7 +217,7 @@ def main() -> None:
                      f"finalize {m['finalize_s']:.2f} s")
         print(line)
     if a.json:
-        from game import atomic
+        from latent_odyssey.game import atomic
 
         atomic.write_json(a.json, r, indent=2)
 

@@ -1,6 +1,6 @@
 """Frame-time scenes of the benchmark suite: ``Engine.loop_once(dt)`` as the game runs it.
 
-Each scene starts a fresh headless :class:`game.app.Engine` (SDL dummy driver, default
+Each scene starts a fresh headless :class:`game.play.Game` (SDL dummy driver, default
 1280x720, seed 0) in its mode, sets the scene up (through the scene's own state and
 methods, or real key events posted to pygame's queue, as a player would), then times
 ``warmup + frames`` calls of ``loop_once(FRAME_DT_S)``: events, input, global actions,
@@ -90,7 +90,7 @@ def _odyssey(engine: Any, grid: bool, tour: bool) -> None:
 
 
 def _face_setup(engine: Any) -> None:
-    from game.faces import SLIDER_MIN
+    from latent_odyssey.game.modes.faces.scene import SLIDER_MIN
 
     scene = engine.mode_scene
     if scene.n_attrs == 0:
@@ -101,7 +101,7 @@ def _face_setup(engine: Any) -> None:
 
 
 def _face_frame(engine: Any, i: int) -> None:
-    from game.faces import SLIDER_MAX, SLIDER_MIN
+    from latent_odyssey.game.modes.faces.scene import SLIDER_MAX, SLIDER_MIN
 
     scene = engine.mode_scene
     if scene.state.sliders[0] >= SLIDER_MAX - 1e-9:  # end of a sweep: start again, elsewhere
@@ -130,11 +130,12 @@ def _post_keys(held: set[str], want: set[str]) -> None:
 
 
 def _start_engine(name: str, model_path: Path, size: tuple[int, int]) -> Any:
-    from game.app import Engine, EngineError
+    from latent_odyssey.game.engine.app import EngineError
+    from latent_odyssey.game.play import Game
 
     mode = SCENES[name].mode
     try:
-        engine = Engine(model_path, mode=mode, headless=True, size=size, seed=SEED)
+        engine = Game(model_path, mode=mode, headless=True, size=size, seed=SEED)
     except EngineError as exc:
         raise SceneSkipped(str(exc)) from None
     if engine.mode_name != mode:

@@ -3,7 +3,7 @@
     python -m benchmarks.soak [--minutes 10] [--model PATH] [--size 1280x720] [--warmup-s 20]
                               [--tour-every-s 120] [--json PATH]
 
-A headless ``game.app.Engine`` (SDL dummy driver) in the Odyssey mode, the tunnel on (the
+A headless ``game.play.Game`` (SDL dummy driver) in the Odyssey mode, the tunnel on (the
 default), the grid switched on with its key (Y) and the autopilot with its key (O); every
 ``--tour-every-s`` seconds of game time the next tour kind is chosen (U), so the decoder
 cache, the decode-ahead worker and the minimap see new paths all along. ``--minutes`` of game
@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from game.cliutil import size_at_least
+from latent_odyssey.game.cliutil import size_at_least
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
@@ -60,8 +60,8 @@ def rss_mb() -> float:
 
 def default_model() -> Path | None:
     """pretrained/mnist-3d.onnx, else fashion-3d, else any decoder of 3 or more dims there."""
-    from game import paths
-    from game.modelfile import ModelFileError, open_model
+    from latent_odyssey.game import paths
+    from latent_odyssey.game.model.modelfile import ModelFileError, open_model
 
     folder = REPO / "pretrained"
     for name in PREFERRED_MODELS:
@@ -95,14 +95,14 @@ def run(model: Path, minutes: float = DEFAULT_MINUTES, size: tuple[int, int] = D
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     import pygame
 
-    from game.app import Engine
-    from game.odyssey import OdysseyScene
+    from latent_odyssey.game.modes.odyssey.scene import OdysseyScene
+    from latent_odyssey.game.play import Game
 
     frames = max(1, round(minutes * 60.0 / FRAME_DT_S))
     warmup = min(round(warmup_s / FRAME_DT_S), frames // 2)
     tour_every = max(1, round(tour_every_s / FRAME_DT_S))
     sample_every = max(1, round(SAMPLE_EVERY_S / FRAME_DT_S))
-    engine = Engine(Path(model), mode="odyssey", provider="cpu", size=size, headless=True, seed=0)
+    engine = Game(Path(model), mode="odyssey", provider="cpu", size=size, headless=True, seed=0)
     try:
         scene = engine.mode_scene
         if not isinstance(scene, OdysseyScene) or engine.mode_name != "odyssey":

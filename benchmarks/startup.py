@@ -2,7 +2,7 @@
 
     python -m benchmarks.startup [--runs 3] [--model NAME|PATH]
 
-Each run is the wall time of ``python -m game play --headless --frames 1 --screenshot
+Each run is the wall time of ``python -m latent_odyssey.game play --headless --frames 1 --screenshot
 TMP.png`` in a subprocess (interpreter start, imports, opening the model with onnxruntime,
 the window on SDL's dummy driver, the mode's first frame, the PNG written, shutdown), from
 ``Popen`` to exit. Every run is a new interpreter (no warm imports), but the operating
@@ -34,7 +34,7 @@ class StartupError(RuntimeError):
 
 
 def command(screenshot: Path, model: str | None = None) -> list[str]:
-    cmd = [sys.executable, "-m", "game", "play", "--headless", "--frames", "1", "--screenshot", str(screenshot)]
+    cmd = [sys.executable, "-m", "latent_odyssey.game", "play", "--headless", "--frames", "1", "--screenshot", str(screenshot)]
     return cmd + (["--model", str(model)] if model else [])
 
 

@@ -16,9 +16,9 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from train.config import PRESETS
-from train.loss import kl_per_dim, recon_nats
-from train.models import build_model
+from latent_odyssey.train.config import PRESETS
+from latent_odyssey.train.loss import kl_per_dim, recon_nats
+from latent_odyssey.train.models import build_model
 
 WINDOW_STEPS = 10
 
@@ -60,7 +60,7 @@ def run(preset: str = "mnist-2d", steps: int = 60, data_dir: str | None = None) 
     cfg = PRESETS[preset]
     torch.manual_seed(0)
     if data_dir:
-        from train.data import load_dataset
+        from latent_odyssey.train.data import load_dataset
 
         train, _, _ = load_dataset(cfg.dataset, data_dir, download=False)
         images, labels = train.images, train.labels

@@ -38,8 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
-from game.modelfile import ModelFileError, ModelMeta, open_encoder, open_model
-from train.data import DataError, load_dataset
+from latent_odyssey.game.model.modelfile import ModelFileError, ModelMeta, open_encoder, open_model
+from latent_odyssey.train.data import DataError, load_dataset
 
 REPO = Path(__file__).resolve().parents[1]
 PRETRAINED = REPO / "pretrained"
@@ -142,7 +142,7 @@ def _load_labelled(meta: ModelMeta, data_dirs: dict[str, Path | None], download:
 
 def _load_faces(meta: ModelMeta) -> np.ndarray:
     """The synthetic faces test set the card was measured on, (N, 3, 64, 64) in [0, 1]."""
-    from train import faces  # numpy only
+    from latent_odyssey.train import faces  # numpy only
 
     n = int(meta.metrics.get("test_images", 3000))
     seed = int(meta.training.get("seed", 0))
@@ -153,7 +153,7 @@ def _faces_skip_reason(meta: ModelMeta) -> str | None:
     if meta.dataset != "synthetic faces":
         return f"trained on {meta.dataset!r}, which cannot be re-derived here"
     try:
-        from train import faces
+        from latent_odyssey.train import faces
     except ImportError:
         return "train.faces (the test-set renderer) is not available"
     if not hasattr(faces, "faces_dataset"):

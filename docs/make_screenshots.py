@@ -19,14 +19,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pygame  # noqa: E402
 
-from game.app import Engine  # noqa: E402
-from game.paths import pretrained_dir  # noqa: E402
+from latent_odyssey.game.paths import pretrained_dir  # noqa: E402
+from latent_odyssey.game.play import Game  # noqa: E402
 
 SIZE = (1280, 720)
 DT = 1 / 60
 
 
-def tap(engine: Engine, key: int, frames: int = 2) -> None:
+def tap(engine: Game, key: int, frames: int = 2) -> None:
     pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0, unicode=""))
     engine.loop_once(DT)
     pygame.event.post(pygame.event.Event(pygame.KEYUP, key=key, mod=0))
@@ -34,7 +34,7 @@ def tap(engine: Engine, key: int, frames: int = 2) -> None:
         engine.loop_once(DT)
 
 
-def hold(engine: Engine, key: int, frames: int) -> None:
+def hold(engine: Game, key: int, frames: int) -> None:
     pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0, unicode=""))
     for _ in range(frames):
         engine.loop_once(DT)
@@ -42,12 +42,12 @@ def hold(engine: Engine, key: int, frames: int) -> None:
     engine.loop_once(DT)
 
 
-def run(engine: Engine, frames: int) -> None:
+def run(engine: Game, frames: int) -> None:
     for _ in range(frames):
         engine.loop_once(DT)
 
 
-def shot(engine: Engine, path: Path) -> None:
+def shot(engine: Game, path: Path) -> None:
     engine.save_frame(path)
     print("wrote", path)
 
@@ -58,7 +58,7 @@ def main() -> None:
     out = ap.parse_args().out
     models = pretrained_dir()
 
-    e = Engine(models / "mnist-2d.onnx", "navigator", "cpu", SIZE, headless=True, seed=3)
+    e = Game(models / "mnist-2d.onnx", "navigator", "cpu", SIZE, headless=True, seed=3)
     tap(e, pygame.K_3, 50)
     tap(e, pygame.K_SPACE)
     tap(e, pygame.K_8, 50)
@@ -68,7 +68,7 @@ def main() -> None:
     shot(e, out / "navigator.png")
     e.shutdown(quit_pygame=True)
 
-    e = Engine(models / "mnist-3d.onnx", "odyssey", "cpu", SIZE, headless=True, seed=3)
+    e = Game(models / "mnist-3d.onnx", "odyssey", "cpu", SIZE, headless=True, seed=3)
     scene = e.mode_scene
     scene.tunnel = False
     hold(e, pygame.K_w, 40)
@@ -85,7 +85,7 @@ def main() -> None:
     shot(e, out / "odyssey_warp.png")
     e.shutdown(quit_pygame=True)
 
-    e = Engine(models / "fashion-3d.onnx", "odyssey", "cpu", SIZE, headless=True, seed=5)
+    e = Game(models / "fashion-3d.onnx", "odyssey", "cpu", SIZE, headless=True, seed=5)
     e.mode_scene.start_tour("dense", 1)
     run(e, 200)
     shot(e, out / "odyssey_fashion.png")
@@ -93,7 +93,7 @@ def main() -> None:
 
     faces = models / "faces.onnx"
     if faces.exists():
-        e = Engine(faces, "faces", "cpu", SIZE, headless=True, seed=11)
+        e = Game(faces, "faces", "cpu", SIZE, headless=True, seed=11)
         run(e, 30)
         studio = e.mode_scene
         studio.set_slider(1, 1.0)  # a little older

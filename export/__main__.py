@@ -1,3 +1,3 @@
-from export.cli import main
+from latent_odyssey.train.extra import export_main
 
-raise SystemExit(main())
+raise SystemExit(export_main())

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import torch
 
-from train.attr_classifier import ATTR_NAMES, train_classifier
-from train.metrics import encode_all
+from latent_odyssey.train.attr_classifier import ATTR_NAMES, train_classifier
+from latent_odyssey.train.metrics import encode_all
 
 EDIT_FACES = 500
 EDIT_STEP = 2.0  # latent units along the unit direction

@@ -3,7 +3,7 @@ file from plain onnxruntime."""
 
 from __future__ import annotations
 
-from game.modelfile import METADATA_KEY, ModelMeta
+from latent_odyssey.game.model.modelfile import METADATA_KEY, ModelMeta
 
 USAGE = '''```python
 import json, numpy as np, onnxruntime as ort

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from game.cliutil import OneSentenceParser
+from latent_odyssey.game.cliutil import OneSentenceParser
 
 
 class _Parser(OneSentenceParser):
@@ -20,14 +20,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", type=Path, help="data set folder (for centroids and the sample map)")
     args = p.parse_args(argv)
 
-    from export.exporter import ExportError, export_checkpoint
-    from game.modelfile import ModelFileError
-    from train.checkpoint import CheckpointError
-    from train.data import DataError
+    from latent_odyssey.export.exporter import ExportError, export_checkpoint
+    from latent_odyssey.game.model.modelfile import ModelFileError
+    from latent_odyssey.train.checkpoint import CheckpointError
+    from latent_odyssey.train.data import DataError
 
     attributes_fn = None
     try:
-        from export import attributes
+        from latent_odyssey.export import attributes
 
         attributes_fn = attributes.directions_for_export
     except ImportError:

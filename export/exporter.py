@@ -23,7 +23,7 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
-from game.modelfile import (
+from latent_odyssey.game.model.modelfile import (
     DECODER_INPUT,
     DECODER_OUTPUT,
     ENCODER_INPUT,
@@ -31,11 +31,11 @@ from game.modelfile import (
     METADATA_KEY,
     ModelMeta,
 )
-from train import checkpoint as ckpt_io
-from train.config import TrainConfig
-from train.datasets import TensorData, load_tensors
-from train.metrics import encode_all
-from train.models import ConvVAE, build_model, count_parameters
+from latent_odyssey.train import checkpoint as ckpt_io
+from latent_odyssey.train.config import TrainConfig
+from latent_odyssey.train.datasets import TensorData, load_tensors
+from latent_odyssey.train.metrics import encode_all
+from latent_odyssey.train.models import ConvVAE, build_model, count_parameters
 
 PARITY_ATOL = 1e-4
 SAMPLE_POINTS = 3000  # encoded training points stored for the maps (fewer for wide latents)
@@ -235,7 +235,7 @@ def export_checkpoint(
         report_src = checkpoint.with_name("report.png")
         if report_src.is_file():
             shutil.copyfile(report_src, staged["report"])
-        from export.card import model_card
+        from latent_odyssey.export.card import model_card
 
         staged["card"].write_text(model_card(meta, cfg, errs, {k: p.name for k, p in files.items()}, report_src.is_file()))
         for key, p in staged.items():

@@ -1,8 +1,8 @@
-"""``python -m game``: the same as the ``odyssey`` command (see game/cli.py)."""
+"""``python -m latent_odyssey.game``: the same as the ``odyssey`` command (see game/cli.py)."""
 
 import sys
 
-from game.cli import main
+from latent_odyssey.game.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

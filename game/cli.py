@@ -2,6 +2,7 @@
 
 Usage::
 
+    odyssey --version
     odyssey [play] [--model NAME|PATH] [--mode navigator|odyssey|faces]
                    [--provider auto|cpu|cuda] [--size WxH] [--fullscreen]
                    [--headless] [--frames N] [--screenshot PATH] [--seed S]
@@ -26,8 +27,13 @@ from pathlib import Path
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-from game import paths  # noqa: E402
-from game.cliutil import (  # noqa: E402
+import pygame  # noqa: E402
+
+from latent_odyssey import __version__  # noqa: E402
+from latent_odyssey.game import paths  # noqa: E402
+from latent_odyssey.game.capture import commands  # noqa: E402
+from latent_odyssey.game.capture.encoder import install_signal_finalizers  # noqa: E402
+from latent_odyssey.game.cliutil import (  # noqa: E402
     EXIT_FAILURE,
     EXIT_USAGE,
     OneSentenceParser,
@@ -36,10 +42,12 @@ from game.cliutil import (  # noqa: E402
     seed_int,
     split_size,
 )
-from game.input import ControlsError  # noqa: E402
-from game.modelfile import ModelFileError, ModelMeta, open_model  # noqa: E402
+from latent_odyssey.game.engine.app import MIN_SIZE, EngineError  # noqa: E402
+from latent_odyssey.game.engine.input import ControlsError  # noqa: E402
+from latent_odyssey.game.model.modelfile import ModelFileError, ModelMeta, open_model  # noqa: E402
+from latent_odyssey.game.modes.registry import MODES  # noqa: E402
+from latent_odyssey.game.play import Game  # noqa: E402
 
-MODES = ("navigator", "odyssey", "faces")
 DEFAULT_MODELS = {"navigator": "mnist-2d", "odyssey": "mnist-3d", "faces": "faces"}
 MAX_SIDE_PX = 16384
 
@@ -54,8 +62,6 @@ def parse_size(value: str) -> tuple[int, int]:
     if size is None:
         raise argparse.ArgumentTypeError(f"window size {value!r} is not WIDTHxHEIGHT, e.g. 1280x720")
     w, h = size
-    from game.app import MIN_SIZE
-
     if w < MIN_SIZE[0] or h < MIN_SIZE[1] or w > MAX_SIDE_PX or h > MAX_SIDE_PX:
         raise argparse.ArgumentTypeError(
             f"window size {value!r} must be at least {MIN_SIZE[0]}x{MIN_SIZE[1]} and at most {MAX_SIDE_PX} per side"
@@ -69,10 +75,11 @@ def build_parser() -> OneSentenceParser:
         description="Fly through the latent space of Variational Autoencoders.",
         epilog="Plain 'odyssey' is 'odyssey play'. Press F1 in the game for the controls.",
     )
+    parser.add_argument("--version", action="version", version=f"odyssey {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="{play,info,record,replay}")
     play = sub.add_parser("play", help="play the explorer (the default)", description="Play the explorer.")
     play.add_argument("--model", metavar="NAME|PATH", help="a shipped model name (mnist-2d) or a path to a .onnx decoder")
-    play.add_argument("--mode", choices=MODES, default="navigator", help="the mode to start in (default navigator)")
+    play.add_argument("--mode", choices=tuple(MODES), default="navigator", help="the mode to start in (default navigator)")
     play.add_argument("--provider", choices=("auto", "cpu", "cuda"), default="auto", help="ONNX Runtime provider (default auto)")
     play.add_argument("--size", type=parse_size, default=(1280, 720), metavar="WxH", help="window size (default 1280x720)")
     play.add_argument("--fullscreen", action="store_true", help="start in fullscreen (F11 toggles)")
@@ -82,10 +89,8 @@ def build_parser() -> OneSentenceParser:
     play.add_argument("--seed", type=seed_int, metavar="S", help="seed for random jumps (default: fresh each run)")
     info = sub.add_parser("info", help="describe a model file", description="Print a model's metadata.")
     info.add_argument("model", metavar="MODEL", help="a shipped model name or a path to a .onnx decoder")
-    from game import render  # record / replay: headless video rendering (game/render.py)
-
-    render.add_record_parser(sub)
-    render.add_replay_parser(sub)
+    commands.add_record_parser(sub)
+    commands.add_replay_parser(sub)
     return parser
 
 
@@ -106,19 +111,15 @@ def cmd_play(args: argparse.Namespace) -> int:
         path = paths.find_model(name) or paths.find_model(paths.DEFAULT_MODEL)
         if path is None:
             raise UsageError(
-                f"The shipped model {paths.DEFAULT_MODEL} is missing from {paths.pretrained_dir()}; "
+                f"The shipped model {name} is missing from {paths.pretrained_dir()}; "
                 f"pass --model PATH to a .onnx decoder."
             )
     else:
         path = paths.require_model(args.model, UsageError)
     screenshot = check_screenshot_path(args.screenshot) if args.screenshot is not None else None
 
-    import pygame
-
-    from game.app import Engine, EngineError
-
     try:
-        engine = Engine(
+        engine = Game(
             path, mode=args.mode, provider=args.provider, size=args.size,
             fullscreen=args.fullscreen, headless=args.headless, seed=args.seed,
         )
@@ -126,8 +127,6 @@ def cmd_play(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     except pygame.error as exc:
         raise UsageError(f"Cannot open a window ({exc}); try --headless --frames N.") from None
-    from game.recorder import install_signal_finalizers
-
     install_signal_finalizers()  # SIGTERM / SIGHUP still leave playable recordings
     try:
         engine.run(frames=args.frames, screenshot=screenshot)
@@ -208,17 +207,15 @@ def cmd_info(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``odyssey`` console script; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (argv[0] not in ("play", "info", "record", "replay", "-h", "--help")):
+    if not argv or (argv[0] not in ("play", "info", "record", "replay", "-h", "--help", "--version")):
         argv = ["play", *argv]
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error already reported (2)
         return int(exc.code or 0)
     if args.command in ("record", "replay"):
-        from game import render
-
         try:
-            return render.cmd_record(args) if args.command == "record" else render.cmd_replay(args)
+            return commands.cmd_record(args) if args.command == "record" else commands.cmd_replay(args)
         except KeyboardInterrupt:
             print("odyssey: interrupted.", file=sys.stderr)
             return 130
@@ -236,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     except ControlsError as exc:
         print(f"odyssey: {exc}", file=sys.stderr)
         return EXIT_FAILURE
+    except BrokenPipeError:  # the reader went away (odyssey info | head -1): end quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

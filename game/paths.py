@@ -1,8 +1,13 @@
-"""Where things live: the repository, assets, shipped models, user models and captures.
+"""Where things live: the shipped models and assets, user models and captures.
+
+The shipped models and the default controls are package data of ``latent_odyssey``
+(``latent_odyssey.pretrained``, ``latent_odyssey.assets``), found with ``importlib.resources``,
+so they are found the same way in a checkout, an editable install and an installed wheel.
 
 Environment overrides (all optional):
 
-* ``$ODYSSEY_PRETRAINED``  folder of shipped models (default ``<repo>/pretrained``)
+* ``$ODYSSEY_PRETRAINED``  folder of shipped models (default: the package's ``pretrained``)
+* ``$ODYSSEY_CONTROLS``    a user controls file (see ``engine.input.user_controls_path``)
 * ``$ODYSSEY_MODELS``      a user folder of extra ``.onnx`` models (cycled with M)
 * ``$ODYSSEY_CAPTURES``    where screenshots go (default ``./captures``)
 
@@ -15,15 +20,25 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from importlib import resources
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-ASSETS_DIR = REPO_ROOT / "assets"
 DEFAULT_MODEL = "mnist-2d"
 ENCODER_SUFFIX = ".encoder.onnx"
 PRETRAINED_ENV = "ODYSSEY_PRETRAINED"
 MODELS_ENV = "ODYSSEY_MODELS"
 CAPTURES_ENV = "ODYSSEY_CAPTURES"
+
+
+def package_data_dir(package: str) -> Path:
+    """The folder of a data package of ``latent_odyssey`` (``"pretrained"``, ``"assets"``), as
+    installed: a checkout's top-level folder, or the folder inside site-packages."""
+    return Path(str(resources.files(f"latent_odyssey.{package}")))
+
+
+def default_controls_path() -> Path:
+    """The default bindings file shipped with the game (``assets/controls.toml``)."""
+    return package_data_dir("assets") / "controls.toml"
 
 
 def _env(environ: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -33,7 +48,7 @@ def _env(environ: Mapping[str, str] | None) -> Mapping[str, str]:
 def pretrained_dir(environ: Mapping[str, str] | None = None) -> Path:
     """The folder of shipped models."""
     env = _env(environ)
-    return Path(env[PRETRAINED_ENV]).expanduser() if env.get(PRETRAINED_ENV) else REPO_ROOT / "pretrained"
+    return Path(env[PRETRAINED_ENV]).expanduser() if env.get(PRETRAINED_ENV) else package_data_dir("pretrained")
 
 
 def user_models_dir(environ: Mapping[str, str] | None = None) -> Path | None:

@@ -1,7 +1,10 @@
-"""Shared fixtures: small IDX data sets written on the fly and tiny exported models.
+"""Shared fixtures: small IDX data sets written on the fly, and models.
 
-The models are real: trained for one epoch on tiny data and exported through
-``odyssey-export``'s code path, then opened with onnxruntime by the game tests.
+* ``exported_models`` / ``exported_face_model``: copies of the shipped ONNX files (decoders
+  and encoders), for the game's tests, which need no torch.
+* ``trained_models`` / ``trained_face_model``: tiny models trained for one epoch on tiny data
+  and exported through ``odyssey-export``'s code path (torch), for the training and export
+  tests.
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ def _sources_key() -> str:
     import hashlib
 
     h = hashlib.sha256()
-    files = sorted([*REPO.glob("train/*.py"), *REPO.glob("export/*.py"), REPO / "game/modelfile.py",
+    files = sorted([*REPO.glob("train/*.py"), *REPO.glob("export/*.py"), REPO / "game/model/modelfile.py",
                     Path(__file__)])
     for f in files:
         h.update(f.name.encode())
@@ -90,14 +93,40 @@ def idx_dir(tmp_path_factory) -> Path:
     return write_idx_set(tmp_path_factory.mktemp("idx"))
 
 
+def _shipped_copy(folder: Path, name: str) -> Path:
+    """Copy the shipped ``NAME.onnx`` and ``NAME.encoder.onnx`` into ``folder``; the decoder path."""
+    import shutil
+
+    from latent_odyssey.game import paths
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for suffix in (".onnx", paths.ENCODER_SUFFIX):
+        shutil.copyfile(paths.package_data_dir("pretrained") / f"{name}{suffix}", folder / f"{name}{suffix}")
+    return folder / f"{name}.onnx"
+
+
 @pytest.fixture(scope="session")
-def exported_models(tmp_path_factory, idx_dir) -> dict[str, Path]:
-    """{"2d": decoder path, "3d": decoder path} of tiny trained+exported models."""
+def exported_models(tmp_path_factory) -> dict[str, Path]:
+    """{"2d": decoder path, "3d": decoder path}: copies of the shipped mnist-2d and mnist-3d
+    (one folder, decoders and encoders), for the game's tests (no torch)."""
+    folder = tmp_path_factory.mktemp("shipped-digits")
+    return {"2d": _shipped_copy(folder, "mnist-2d"), "3d": _shipped_copy(folder, "mnist-3d")}
+
+
+@pytest.fixture(scope="session")
+def exported_face_model(tmp_path_factory) -> Path:
+    """A copy of the shipped faces decoder (and encoder), for the game's tests (no torch)."""
+    return _shipped_copy(tmp_path_factory.mktemp("shipped-faces"), "faces")
+
+
+@pytest.fixture(scope="session")
+def trained_models(tmp_path_factory, idx_dir) -> dict[str, Path]:
+    """{"2d": decoder path, "3d": decoder path} of tiny trained+exported models (torch)."""
     import dataclasses
 
-    from export.exporter import export_checkpoint
-    from train.config import PRESETS
-    from train.trainer import train
+    from latent_odyssey.export.exporter import export_checkpoint
+    from latent_odyssey.train.config import PRESETS
+    from latent_odyssey.train.trainer import train
 
     def build(out: Path) -> None:
         for key, preset in (("2d", "mnist-2d"), ("3d", "mnist-3d")):
@@ -111,16 +140,16 @@ def exported_models(tmp_path_factory, idx_dir) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def exported_face_model(tmp_path_factory) -> Path:
+def trained_face_model(tmp_path_factory) -> Path:
     """Decoder path of a tiny faces model (96 synthetic faces, one epoch) with attribute
     directions from ``export.attributes.directions_for_export`` (a quick edit test)."""
     import dataclasses
     import functools
 
-    from export.attributes import directions_for_export
-    from export.exporter import export_checkpoint
-    from train.config import PRESETS
-    from train.trainer import train
+    from latent_odyssey.export.attributes import directions_for_export
+    from latent_odyssey.export.exporter import export_checkpoint
+    from latent_odyssey.train.config import PRESETS
+    from latent_odyssey.train.trainer import train
 
     def build(out: Path) -> None:
         cfg = dataclasses.replace(PRESETS["faces"], epochs=1, limit=96, faces_test=64, batch_size=32, iw_k=0)
@@ -166,14 +195,14 @@ def headless_pygame():
 @pytest.fixture
 def start_engine():
     """``start_engine(path, seed=..., size=(1280, 720), **engine_kwargs)``: a headless
-    ``game.app.Engine`` that has run one 1/60 s frame. Every engine it started is shut down
+    ``game.play.Game`` that has run one 1/60 s frame. Every engine it started is shut down
     after the test (``Engine.shutdown`` is idempotent, so a test may also shut one down)."""
-    from game.app import Engine
+    from latent_odyssey.game.play import Game
 
     engines = []
 
-    def start(path, *, seed: int | None, size: tuple[int, int] = (1280, 720), **kwargs) -> Engine:
-        eng = Engine(path, headless=True, size=size, seed=seed, **kwargs)
+    def start(path, *, seed: int | None, size: tuple[int, int] = (1280, 720), **kwargs) -> Game:
+        eng = Game(path, headless=True, size=size, seed=seed, **kwargs)
         engines.append(eng)
         eng.loop_once(1 / 60)
         return eng

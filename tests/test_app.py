@@ -9,13 +9,13 @@ import numpy as np
 import pygame
 import pytest
 
-from game import app, ui
-from game.app import Engine
-from game.cli import main
-from game.navigator import NavigatorScene
-from game.overlay import HelpOverlay, PauseOverlay
-from game.recorder import VideoRecorder
-from game.scene import Scene
+from latent_odyssey.game.capture.encoder import VideoRecorder
+from latent_odyssey.game.cli import main
+from latent_odyssey.game.engine import ui
+from latent_odyssey.game.engine.overlay import HelpOverlay, PauseOverlay
+from latent_odyssey.game.engine.scene import ModeScene
+from latent_odyssey.game.modes.navigator.scene import NavigatorScene
+from latent_odyssey.game.play import Game
 
 DT = 1 / 60
 pytestmark = pytest.mark.usefixtures("isolated")  # conftest: no shipped/user models, tmp config
@@ -26,7 +26,7 @@ def engine(start_engine, exported_models):
     return start_engine(exported_models["2d"], seed=3)
 
 
-def frames(eng: Engine, n: int) -> None:
+def frames(eng: Game, n: int) -> None:
     for _ in range(n):
         eng.loop_once(DT)
 
@@ -39,7 +39,7 @@ def key_up(key: int) -> None:
     pygame.event.post(pygame.event.Event(pygame.KEYUP, key=key, mod=0))
 
 
-def tap(eng: Engine, key: int) -> None:
+def tap(eng: Game, key: int) -> None:
     """Press and release a key over two frames."""
     key_down(key)
     eng.loop_once(DT)
@@ -47,7 +47,7 @@ def tap(eng: Engine, key: int) -> None:
     eng.loop_once(DT)
 
 
-def notices(eng: Engine) -> list[str]:
+def notices(eng: Game) -> list[str]:
     return [text for text, _ in eng.ctx.notices]
 
 
@@ -90,7 +90,7 @@ def test_random_jump_changes_position_deterministically(exported_models, engine)
     frames(engine, 40)
     after = nav.z.copy()
     assert not np.allclose(before, after)
-    other = Engine(exported_models["2d"], headless=True, seed=3)
+    other = Game(exported_models["2d"], headless=True, seed=3)
     try:
         other.loop_once(DT)
         tap(other, pygame.K_r)
@@ -173,8 +173,30 @@ def test_window_close_quits(engine):
 # ----------------------------------------------------------------------------- modes and models
 
 
-class Flight3D(Scene):
-    """A stand-in mode that needs three latent dims (registered under a test-only path)."""
+class StandIn(ModeScene):
+    """A mode that implements the protocol with nothing behind it."""
+
+    title = "Stand-in"
+
+    @classmethod
+    def supports(cls, meta):
+        return None
+
+    def help_rows(self, inp):
+        return []
+
+    def latent(self):
+        return None
+
+    def snapshot(self):
+        return {}
+
+    def restore(self, state, dt=0.0):
+        pass
+
+
+class Flight3D(StandIn):
+    """A stand-in mode that needs three latent dims (registered in the engine for a test)."""
 
     name = "flight3d"
 
@@ -183,12 +205,8 @@ class Flight3D(Scene):
         return None if meta.latent_dim >= 3 else "Needs a 3-D model"
 
 
-class Exploding(Scene):
+class Exploding(StandIn):
     """A mode that accepts any model but fails to start."""
-
-    @classmethod
-    def supports(cls, meta):
-        return None
 
     def enter(self, ctx):
         raise RuntimeError("boom")
@@ -202,11 +220,10 @@ def test_unsupported_or_missing_modes_keep_the_navigator(engine, monkeypatch):
     tap(engine, pygame.K_F4)  # faces: needs a faces model
     assert engine.mode_scene is nav
     assert any("Face" in n for n in notices(engine))
-    monkeypatch.setitem(app.MODES, "faces", "game.no_such_module:Nothing")
-    tap(engine, pygame.K_F4)
+    assert engine.switch_mode("no-such-mode") is False
     assert engine.mode_scene is nav
-    assert "Face Studio mode is not available in this build yet." in notices(engine)
-    monkeypatch.setitem(app.MODES, "odyssey", f"{__name__}:Exploding")
+    assert "There is no mode called 'no-such-mode'." in notices(engine)
+    engine.modes["odyssey"] = Exploding
     assert engine.switch_mode("odyssey") is False
     assert isinstance(engine.mode_scene, NavigatorScene) and engine.mode_name == "navigator"
     assert any("failed to start" in n for n in notices(engine))
@@ -216,8 +233,8 @@ def test_unsupported_or_missing_modes_keep_the_navigator(engine, monkeypatch):
 
 def test_mode_switch_loads_a_suitable_model(exported_models, monkeypatch):
     monkeypatch.setenv("ODYSSEY_PRETRAINED", str(exported_models["2d"].parent))
-    monkeypatch.setitem(app.MODES, "odyssey", f"{__name__}:Flight3D")
-    eng = Engine(exported_models["2d"], headless=True)
+    eng = Game(exported_models["2d"], headless=True)
+    eng.modes["odyssey"] = Flight3D
     try:
         frames(eng, 1)
         tap(eng, pygame.K_F3)
@@ -232,7 +249,7 @@ def test_mode_switch_loads_a_suitable_model(exported_models, monkeypatch):
 def test_next_model_cycles_and_recreates_the_scene(exported_models, monkeypatch):
     folder = exported_models["2d"].parent
     monkeypatch.setenv("ODYSSEY_PRETRAINED", str(folder))
-    eng = Engine(exported_models["2d"], headless=True)
+    eng = Game(exported_models["2d"], headless=True)
     try:
         frames(eng, 1)
         first = eng.mode_scene
@@ -290,7 +307,7 @@ def test_frame_listeners_see_the_frame_before_the_hud(engine):
 
 
 def test_an_exception_still_finalizes_recordings(exported_models, tmp_path):
-    eng = Engine(exported_models["2d"], headless=True, size=(320, 240))
+    eng = Game(exported_models["2d"], headless=True, size=(320, 240))
     video = tmp_path / "rec.mp4"
     rec = VideoRecorder(video, (320, 240), fps=30, blocking=True)
     rec.start()
@@ -388,7 +405,7 @@ def test_cli_corrupt_model_and_unwritable_screenshot(capsys, tmp_path, exported_
 
 
 def test_cli_info_describes_the_model(exported_models, capsys):
-    from game.modelfile import open_model
+    from latent_odyssey.game.model.modelfile import open_model
 
     _, meta = open_model(exported_models["2d"], "cpu")
     assert main(["info", str(exported_models["2d"])]) == 0

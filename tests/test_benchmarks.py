@@ -19,12 +19,12 @@ def _number(v) -> bool:
 
 
 @pytest.fixture(scope="module")
-def suite_json(exported_models, tmp_path_factory) -> dict:
+def suite_json(trained_models, tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("bench") / "bench.json"
     rc = main([
         "--quick", "--only", "decode_latency,startup,odyssey_tunnel_grid",
         "--frames", "3", "--warmup", "1", "--size", "640x360", "--torch-threads", "1",
-        "--model", f"mnist-2d={exported_models['2d']}", "--model", f"mnist-3d={exported_models['3d']}",
+        "--model", f"mnist-2d={trained_models['2d']}", "--model", f"mnist-3d={trained_models['3d']}",
         "--model", "fashion-3d=none", "--model", "faces=none", "--json", str(out),
     ])
     assert rc == 0
@@ -77,18 +77,18 @@ def test_decode_latency_three_runtimes(suite_json):
         assert max(res["parity_max_abs"].values()) < 1e-4  # same weights on every runtime
 
 
-def test_flop_count_matches_the_traced_layers(exported_models):
-    from game.modelfile import open_model
-    from train.models import PRESET_CONFIGS
+def test_flop_count_matches_the_traced_layers(trained_models):
+    from latent_odyssey.game.model.modelfile import open_model
+    from latent_odyssey.train.models import PRESET_CONFIGS
 
-    path = Path(exported_models["3d"])
+    path = Path(trained_models["3d"])
     _, meta = open_model(path, "cpu")
     eager, _ = decode_latency.load_torch_decoders(path, meta)
     arch = meta.training["architecture"]
     assert decode_latency.decoder_flops(arch) == decode_latency.count_flops_torch(eager, meta.latent_dim)
     for cfg in PRESET_CONFIGS.values():  # the shipped architectures too (faces: ~50 MFLOP)
-        from export.exporter import DecoderGraph
-        from train.models import build_model
+        from latent_odyssey.export.exporter import DecoderGraph
+        from latent_odyssey.train.models import build_model
 
         graph = DecoderGraph(build_model(cfg))
         assert decode_latency.decoder_flops(cfg.to_dict()) == decode_latency.count_flops_torch(graph, cfg.latent_dim)

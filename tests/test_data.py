@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from conftest import idx_bytes, synthetic_digits, write_idx_set
 
-from train import data
-from train.data import DATASETS, DataError, DatasetSpec, parse_idx, read_idx, resolve
+from latent_odyssey.train import data
+from latent_odyssey.train.data import DATASETS, DataError, DatasetSpec, parse_idx, read_idx, resolve
 
 STEMS = (
     "train-images-idx3-ubyte", "train-labels-idx1-ubyte",

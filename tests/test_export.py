@@ -1,6 +1,6 @@
 """The export path: checkpoint -> verified ONNX decoder/encoder, TorchScript and model card.
 
-Uses the real tiny models of the ``exported_models`` fixture (one epoch on synthetic IDX data,
+Uses the real tiny models of the ``trained_models`` fixture (one epoch on synthetic IDX data,
 exported through ``export.exporter``), and, when they are present, the shipped models in
 ``pretrained/``.
 """
@@ -20,7 +20,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from game.modelfile import FORMAT_VERSION, KINDS, METADATA_KEY
+from latent_odyssey.game.model.modelfile import FORMAT_VERSION, KINDS, METADATA_KEY
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = ("mnist-2d", "mnist-3d", "fashion-3d")
@@ -51,8 +51,8 @@ def _subprocess_env() -> dict[str, str]:
 
 
 @pytest.mark.parametrize("key", MODELS)
-def test_exported_files_exist_without_side_files(exported_models, key):
-    dec = exported_models[key]
+def test_exported_files_exist_without_side_files(trained_models, key):
+    dec = trained_models[key]
     name = dec.stem
     for suffix in (".onnx", ".encoder.onnx", ".pt", ".md"):
         path = dec.with_name(name + suffix)
@@ -63,15 +63,15 @@ def test_exported_files_exist_without_side_files(exported_models, key):
 
 
 @pytest.mark.parametrize("key", MODELS)
-def test_onnx_checker_full(exported_models, key):
-    dec = exported_models[key]
+def test_onnx_checker_full(trained_models, key):
+    dec = trained_models[key]
     for path in (dec, _encoder_path(dec)):
         onnx.checker.check_model(str(path), full_check=True)
 
 
 @pytest.mark.parametrize("key", MODELS)
-def test_decoder_batch_is_dynamic_and_images_in_range(exported_models, key):
-    dec = exported_models[key]
+def test_decoder_batch_is_dynamic_and_images_in_range(trained_models, key):
+    dec = trained_models[key]
     sess = _session(dec)
     d = _meta(dec)["latent_dim"]
     rng = np.random.default_rng(0)
@@ -85,8 +85,8 @@ def test_decoder_batch_is_dynamic_and_images_in_range(exported_models, key):
 
 
 @pytest.mark.parametrize("key", MODELS)
-def test_metadata_carries_the_contract(exported_models, key):
-    dec = exported_models[key]
+def test_metadata_carries_the_contract(trained_models, key):
+    dec = trained_models[key]
     m = _meta(dec)
     d = {"2d": 2, "3d": 3}[key]
     assert m["format_version"] == FORMAT_VERSION
@@ -117,8 +117,8 @@ def test_metadata_carries_the_contract(exported_models, key):
 
 
 @pytest.mark.parametrize("key", MODELS)
-def test_model_card_has_metrics_and_usage(exported_models, key):
-    dec = exported_models[key]
+def test_model_card_has_metrics_and_usage(trained_models, key):
+    dec = trained_models[key]
     card = dec.with_suffix(".md").read_text()
     metrics = _meta(dec)["metrics"]
     for name in ("neg_elbo_nats", "recon_nats", "kl_nats", "knn5_accuracy"):
@@ -129,11 +129,11 @@ def test_model_card_has_metrics_and_usage(exported_models, key):
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.jit is deprecated in torch 2.13
-def test_torchscript_matches_onnxruntime(exported_models):
+def test_torchscript_matches_onnxruntime(trained_models):
     import torch
 
     rng = np.random.default_rng(1)
-    for dec in exported_models.values():
+    for dec in trained_models.values():
         d = _meta(dec)["latent_dim"]
         z = rng.standard_normal((5, d)).astype(np.float32)  # (5, D)
         want = _session(dec).run(None, {"z": z})[0]
@@ -143,8 +143,8 @@ def test_torchscript_matches_onnxruntime(exported_models):
         np.testing.assert_allclose(got, want, atol=1e-4, rtol=0)
 
 
-def test_card_usage_snippet_runs(exported_models):
-    dec = exported_models["2d"]
+def test_card_usage_snippet_runs(trained_models):
+    dec = trained_models["2d"]
     card = dec.with_suffix(".md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", card, flags=re.S)
     assert len(blocks) == 1
@@ -161,10 +161,10 @@ def test_card_usage_snippet_runs(exported_models):
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_failed_parity_writes_no_files(exported_models, idx_dir, tmp_path, monkeypatch):
-    import export.exporter as exporter
+def test_failed_parity_writes_no_files(trained_models, idx_dir, tmp_path, monkeypatch):
+    import latent_odyssey.export.exporter as exporter
 
-    checkpoint = exported_models["2d"].parent / "run-2d" / "checkpoint.pt"
+    checkpoint = trained_models["2d"].parent / "run-2d" / "checkpoint.pt"
     assert checkpoint.is_file()
     monkeypatch.setattr(exporter, "PARITY_ATOL", -1.0)  # no error can be <= -1
     out = tmp_path / "out"
@@ -177,7 +177,7 @@ def test_failed_parity_writes_no_files(exported_models, idx_dir, tmp_path, monke
 
 def test_export_cli_missing_checkpoint_is_one_line(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "export", str(tmp_path / "missing.pt"), "--out", str(tmp_path / "x")],
+        [sys.executable, "-m", "latent_odyssey.export", str(tmp_path / "missing.pt"), "--out", str(tmp_path / "x")],
         capture_output=True, text=True, timeout=180, cwd=REPO, env=_subprocess_env(),
     )
     assert proc.returncode == 1
@@ -199,7 +199,7 @@ def _garbage(path: Path) -> None:
 
 @pytest.mark.parametrize("make", [_foreign_config, _garbage], ids=["foreign-config", "garbage"])
 def test_export_cli_bad_checkpoint_is_one_line(tmp_path, capsys, make):
-    from export.cli import main
+    from latent_odyssey.export.cli import main
 
     checkpoint = tmp_path / "checkpoint.pt"
     make(checkpoint)
@@ -213,14 +213,14 @@ def test_export_cli_bad_checkpoint_is_one_line(tmp_path, capsys, make):
 
 
 @pytest.mark.parametrize("key", MODELS)
-def test_centroid_round_trip_tiny(exported_models, key):
+def test_centroid_round_trip_tiny(trained_models, key):
     """decode(centroid) -> encode lands near that centroid (loose: the models saw one epoch).
 
     The tiny models' decoders have barely left their collapsed start, so the test asks for the
     scale, not the class: every round-tripped μ lies inside the populated latent box (widened
     by a quarter of its size) and closer to its own centroid than the centroid cloud is wide.
     """
-    dec = exported_models[key]
+    dec = trained_models[key]
     m = _meta(dec)
     centroids = np.asarray(m["centroids"], np.float32)  # (K, D)
     image = _session(dec).run(None, {"z": centroids})[0]  # (K, 1, 28, 28)
@@ -238,7 +238,7 @@ ROUND_TRIP_SCRIPT = textwrap.dedent(
     import json, sys
     from pathlib import Path
     import numpy as np
-    from game.modelfile import open_encoder, open_model
+    from latent_odyssey.game.model.modelfile import open_encoder, open_model
 
     out = {}
     for arg in sys.argv[1:]:
@@ -286,9 +286,9 @@ VERIFY_SCRIPT = textwrap.dedent(
 )
 
 
-def test_verify_pretrained_recomputes_the_card_without_torch(exported_models, idx_dir, tmp_path):
+def test_verify_pretrained_recomputes_the_card_without_torch(trained_models, idx_dir, tmp_path):
     out = tmp_path / "verify.json"
-    models = [str(p) for p in exported_models.values()]
+    models = [str(p) for p in trained_models.values()]
     proc = subprocess.run(
         [sys.executable, "-c", VERIFY_SCRIPT, "--models", *models, "--data-dir-mnist", str(idx_dir),
          "--json", str(out)],
@@ -297,7 +297,7 @@ def test_verify_pretrained_recomputes_the_card_without_torch(exported_models, id
     assert proc.returncode == 0, proc.stderr
     assert "recomputed" in proc.stdout
     results = json.loads(out.read_text())
-    assert set(results) == {p.stem for p in exported_models.values()}
+    assert set(results) == {p.stem for p in trained_models.values()}
     for name, res in results.items():
         assert res["status"] == "ok", (name, res["notes"])
         rows = {r["metric"]: r for r in res["rows"]}

@@ -6,8 +6,12 @@ import numpy as np
 import pygame
 import pytest
 
-from game.decoder import Decoder
-from game.faces import (
+from latent_odyssey.game.engine.input import DEFAULT_CONTROLS_PATH, InputMap, InputState
+from latent_odyssey.game.engine.scene import GameContext, ModelHandle
+from latent_odyssey.game.model.decoder import Decoder
+from latent_odyssey.game.model.modelfile import open_model
+from latent_odyssey.game.model.morph import ease_in_out, lerp, slerp
+from latent_odyssey.game.modes.faces.scene import (
     GRID_VALUES,
     MORPH_S,
     SLIDER_MAX,
@@ -15,10 +19,6 @@ from game.faces import (
     STRIP_FRAMES,
     FaceStudioScene,
 )
-from game.input import DEFAULT_CONTROLS_PATH, InputMap, InputState
-from game.modelfile import open_model
-from game.morph import ease_in_out, lerp, slerp
-from game.scene import GameContext, ModelHandle
 
 DT = 1 / 120  # the engine's fixed step
 SIZE = (1280, 720)
@@ -342,9 +342,9 @@ def test_draws_at_small_and_odd_window_sizes(studio):
 
 
 def test_engine_plays_the_studio(isolated, exported_face_model):
-    from game.app import Engine
+    from latent_odyssey.game.play import Game
 
-    eng = Engine(exported_face_model, mode="faces", headless=True, size=SIZE, seed=3)
+    eng = Game(exported_face_model, mode="faces", headless=True, size=SIZE, seed=3)
     try:
         eng.loop_once(1 / 60)
         scene = eng.mode_scene
@@ -365,9 +365,9 @@ def test_engine_plays_the_studio(isolated, exported_face_model):
 
 def test_engine_refuses_faces_for_a_digits_model_and_switches_when_it_can(isolated, monkeypatch,
                                                                          exported_models, exported_face_model):
-    from game.app import Engine
+    from latent_odyssey.game.play import Game
 
-    eng = Engine(exported_models["2d"], headless=True, size=SIZE, seed=3)
+    eng = Game(exported_models["2d"], headless=True, size=SIZE, seed=3)
     try:
         eng.loop_once(1 / 60)
         key_down(pygame.K_F4)

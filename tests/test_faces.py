@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from train.faces import (
+from latent_odyssey.train.faces import (
     ATTRIBUTES,
     FacesDataError,
     face_landmarks,
@@ -40,7 +40,7 @@ def test_same_seed_same_bytes_and_different_seed_differs():
 
 
 def test_chunking_and_threads_do_not_change_pixels(monkeypatch):
-    import train.faces as faces
+    import latent_odyssey.train.faces as faces
 
     a, _ = render_faces(40, seed=5)
     monkeypatch.setattr(faces, "CHUNK", 3)
@@ -106,7 +106,7 @@ def test_glasses_put_dark_frames_in_the_eye_band_only():
 
 def _mouth_centroid(img: np.ndarray, p: dict, u: float) -> float:
     """Mean local v of 'not skin' along the face-vertical line at u through the mouth."""
-    from train.faces import MOUTH_Y, local_to_pixels
+    from latent_odyssey.train.faces import MOUTH_Y, local_to_pixels
 
     vs = np.linspace(MOUTH_Y - 0.1, MOUTH_Y + 0.1, 41)
     pts = np.concatenate([local_to_pixels(p, u, v) for v in vs])  # (41, 2)
@@ -120,7 +120,7 @@ def _mouth_centroid(img: np.ndarray, p: dict, u: float) -> float:
 
 
 def test_grin_lifts_mouth_corners_and_frown_drops_them():
-    from train.faces import _attrs_from_uniforms, _face_params, _sample_uniforms
+    from latent_odyssey.train.faces import _attrs_from_uniforms, _face_params, _sample_uniforms
 
     for seed in SEEDS:
         r = _sample_uniforms(1, seed)

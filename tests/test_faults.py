@@ -1,7 +1,7 @@
 """Faults from outside: training killed with SIGKILL, a controller unplugged mid-flight, CUDA
 asked for where there is none, the game killed with SIGTERM while it records.
 
-Real processes (``python -m train``, ``python -m game``, an Engine in ``python -c``), real
+Real processes (``python -m latent_odyssey.train``, ``python -m latent_odyssey.game``, an Engine in ``python -c``), real
 signals, real files read back (``train.checkpoint.load``, PyAV, ``game.flightlog``).
 """
 
@@ -40,7 +40,7 @@ MIN_DELAY_S = 0.3
 
 
 def _train_cmd(data: Path, out: Path, resume: bool) -> list[str]:
-    return [sys.executable, "-m", "train", *TRAIN_ARGS, "--data-dir", str(data), "--out", str(out),
+    return [sys.executable, "-m", "latent_odyssey.train", *TRAIN_ARGS, "--data-dir", str(data), "--out", str(out),
             *(["--resume"] if resume else [])]
 
 
@@ -58,7 +58,7 @@ def test_training_killed_ten_times_always_leaves_a_loadable_checkpoint_and_resum
 ):
     import torch
 
-    from train import checkpoint as ckpt_io
+    from latent_odyssey.train import checkpoint as ckpt_io
 
     straight = tmp_path / "straight"
     t0 = time.monotonic()
@@ -147,10 +147,10 @@ def test_training_killed_ten_times_always_leaves_a_loadable_checkpoint_and_resum
 
 
 def test_controller_unplugged_mid_flight_hands_thrust_back_to_the_keyboard(exported_models, isolated):
-    from game.app import Engine
-    from game.odyssey import OdysseyScene
+    from latent_odyssey.game.modes.odyssey.scene import OdysseyScene
+    from latent_odyssey.game.play import Game
 
-    eng = Engine(exported_models["3d"], mode="odyssey", headless=True, size=(320, 200), seed=1)
+    eng = Game(exported_models["3d"], mode="odyssey", headless=True, size=(320, 200), seed=1)
 
     def post(kind: int, **fields) -> None:
         pygame.event.post(pygame.event.Event(kind, **fields))
@@ -182,7 +182,7 @@ def test_controller_unplugged_mid_flight_hands_thrust_back_to_the_keyboard(expor
         post(pygame.KEYUP, key=pygame.K_w, mod=0)
         run(2)
         assert eng.input.axis("thrust") == 0.0
-        assert np.all(np.isfinite(ody.current_latent()))
+        assert np.all(np.isfinite(ody.latent()))
     finally:
         eng.shutdown()
 
@@ -197,7 +197,7 @@ def test_cuda_asked_for_without_a_gpu_falls_back_to_the_cpu_with_one_notice(expo
         pytest.skip("this machine has CUDA: nothing to fall back from")
     shot = isolated / "shot.png"
     proc = subprocess.run(
-        [sys.executable, "-m", "game", "play", "--model", str(exported_models["3d"]), "--mode", "odyssey",
+        [sys.executable, "-m", "latent_odyssey.game", "play", "--model", str(exported_models["3d"]), "--mode", "odyssey",
          "--provider", "cuda", "--headless", "--frames", "2", "--screenshot", str(shot)],
         env=dict(os.environ, PYTHONPATH=str(REPO)), cwd=REPO, capture_output=True, text=True, timeout=120,
     )
@@ -213,10 +213,10 @@ def test_cuda_asked_for_without_a_gpu_falls_back_to_the_cpu_with_one_notice(expo
 RECORDING_GAME = textwrap.dedent("""
     import sys
     import pygame
-    from game.app import Engine
-    from game.recorder import install_signal_finalizers
+    from latent_odyssey.game.play import Game
+    from latent_odyssey.game.capture.encoder import install_signal_finalizers
 
-    eng = Engine(sys.argv[1], mode=sys.argv[2], headless=True, size=(320, 200), seed=1)
+    eng = Game(sys.argv[1], mode=sys.argv[2], headless=True, size=(320, 200), seed=1)
     install_signal_finalizers()  # as `odyssey play` does
     eng.loop_once(1 / 60)
     pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_F9, mod=0))  # record
@@ -234,7 +234,7 @@ def test_game_killed_with_sigterm_while_recording_leaves_a_playable_video_and_fl
 ):
     import av
 
-    from game import flightlog
+    from latent_odyssey.game.capture import flightlog
 
     model = exported_models["3d" if mode == "odyssey" else "2d"]
     child = subprocess.Popen([sys.executable, "-c", RECORDING_GAME, str(model), mode], cwd=REPO,

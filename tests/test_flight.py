@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from game import flight
-from game.flight import (
-    FixedStep,
+from latent_odyssey.game.engine.clock import FixedStep
+from latent_odyssey.game.modes.odyssey import flight
+from latent_odyssey.game.modes.odyssey.flight import (
     Ship,
     ShipControls,
     quat_from_axis_angle,

@@ -21,7 +21,12 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 import pygame  # noqa: E402
 
 from benchmarks import fuzz  # noqa: E402
-from game.flight import MAX_SPEED_U_S, Ship, ShipControls, quat_look_rotation  # noqa: E402
+from latent_odyssey.game.modes.odyssey.flight import (  # noqa: E402
+    MAX_SPEED_U_S,
+    Ship,
+    ShipControls,
+    quat_look_rotation,
+)
 
 FUZZ_FRAMES = 3000
 FUZZ_SEED = 1  # reaches every mode, records, resizes, quits and unplugs within 3,000 frames
@@ -96,10 +101,10 @@ def test_soft_wall_holds_the_ship_within_the_pullback_limit(heading):
 def test_navigator_slerp_ride_between_near_opposite_marks_stays_on_the_map(exported_models, isolated):
     """Marks on opposite sides of the origin at different distances: the spherical path must
     not swing out to a huge radius (White's slerp with unequal norms does near 180 degrees)."""
-    from game.app import Engine
-    from game.navigator import NavigatorScene
+    from latent_odyssey.game.modes.navigator.scene import NavigatorScene
+    from latent_odyssey.game.play import Game
 
-    eng = Engine(exported_models["2d"], headless=True, size=(640, 400), seed=2)
+    eng = Game(exported_models["2d"], headless=True, size=(640, 400), seed=2)
     try:
         eng.loop_once(DT)
         nav = eng.mode_scene
@@ -134,15 +139,15 @@ def test_navigator_slerp_ride_between_near_opposite_marks_stays_on_the_map(expor
 
 
 def test_latent_adapter_and_regions_cover_every_mode(exported_models, exported_face_model, isolated):
-    from game.app import Engine
+    from latent_odyssey.game.play import Game
 
     for path, mode in ((exported_models["2d"], "navigator"), (exported_models["3d"], "odyssey"),
                        (exported_face_model, "faces")):
-        eng = Engine(path, mode=mode, headless=True, size=(320, 200), seed=1)
+        eng = Game(path, mode=mode, headless=True, size=(320, 200), seed=1)
         try:
             eng.loop_once(DT)
             assert eng.mode_name == mode
-            z = fuzz.current_latent(eng.mode_scene)
+            z = fuzz.scene_latent(eng.mode_scene)
             assert z is not None and z.shape == (eng.ctx.model.meta.latent_dim,)
             region = fuzz.allowed_region(eng.mode_scene)
             assert region is not None and region.violation(z) is None
@@ -155,9 +160,9 @@ def test_latent_adapter_and_regions_cover_every_mode(exported_models, exported_f
 def test_full_boost_against_the_soft_wall_through_the_engine_stays_inside_the_region(exported_models, isolated):
     """Hold thrust + boost (W + Shift) for 15 s of game time, turning now and then: the ship
     goes well outside the bounds, and the soft wall keeps it inside the fuzzer's region."""
-    from game.app import Engine
+    from latent_odyssey.game.play import Game
 
-    eng = Engine(exported_models["3d"], mode="odyssey", headless=True, size=(320, 200), seed=4)
+    eng = Game(exported_models["3d"], mode="odyssey", headless=True, size=(320, 200), seed=4)
     try:
         eng.loop_once(DT)
         ody = eng.mode_scene
@@ -171,7 +176,7 @@ def test_full_boost_against_the_soft_wall_through_the_engine_stays_inside_the_re
             if i % 240 == 150:
                 pygame.event.post(pygame.event.Event(pygame.KEYUP, key=pygame.K_d, mod=0))
             eng.loop_once(DT)
-            z = ody.current_latent()
+            z = ody.latent()
             assert region.violation(z) is None, f"frame {i}: {region.violation(z)}"
             worst = max(worst, region.excursion(z))
         assert ody.mode == "manual"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pygame
 import pytest
 
-from game.input import (
+from latent_odyssey.game.engine.input import (
     DEFAULT_CONTROLS_PATH,
     ControlsError,
     InputMap,

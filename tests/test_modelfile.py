@@ -20,7 +20,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from game.modelfile import (
+from latent_odyssey.game.model.modelfile import (
     FORMAT_VERSION,
     METADATA_KEY,
     ModelFileError,
@@ -379,7 +379,7 @@ def test_game_cli_info_on_bad_file_is_one_line(tmp_path, content):
         PYTHONPATH=str(REPO),
     )
     proc = subprocess.run(
-        [sys.executable, "-m", "game", "info", str(bad)],
+        [sys.executable, "-m", "latent_odyssey.game", "info", str(bad)],
         capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env,
     )
     assert proc.returncode != 0

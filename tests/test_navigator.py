@@ -6,8 +6,7 @@ import numpy as np
 import pygame
 import pytest
 
-from game.app import Engine
-from game.navigator import (
+from latent_odyssey.game.modes.navigator.scene import (
     STRIP_FRAMES,
     Layout,
     NavigatorScene,
@@ -15,6 +14,7 @@ from game.navigator import (
     lerp,
     slerp,
 )
+from latent_odyssey.game.play import Game
 
 DT = 1 / 60
 
@@ -26,19 +26,19 @@ def engine(start_engine, exported_models):
     return start_engine(exported_models["2d"], seed=7)
 
 
-def frames(eng: Engine, n: int) -> None:
+def frames(eng: Game, n: int) -> None:
     for _ in range(n):
         eng.loop_once(DT)
 
 
-def tap(eng: Engine, key: int) -> None:
+def tap(eng: Game, key: int) -> None:
     pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0))
     eng.loop_once(DT)
     pygame.event.post(pygame.event.Event(pygame.KEYUP, key=key, mod=0))
     eng.loop_once(DT)
 
 
-def click(eng: Engine, pos: tuple[int, int], button: int = 1) -> None:
+def click(eng: Game, pos: tuple[int, int], button: int = 1) -> None:
     pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=pos, button=button))
     eng.loop_once(DT)
     pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=pos, button=button))
@@ -121,8 +121,8 @@ def test_zoom_keeps_the_cursor_in_place(engine):
 
 def test_mouse_wheel_zooms_around_the_pointer(engine):
     nav = engine.mode_scene
-    r = nav.map_rect
-    pos = (r.left + 100, r.top + 120)
+    x, y = nav.latent_to_screen(nav.position)
+    pos = (round(x) + 30, round(y) - 20)  # near the cursor, so the view need not follow it
     under = nav.screen_to_latent(*pos)
     click(engine, pos, button=4)  # wheel up
     assert nav.zoom == pytest.approx(1.25)
@@ -234,7 +234,7 @@ def test_interpolation_between_marks_is_one_batched_decode(engine):
     assert nav.follow_slerp and nav.ride_t0 is not None
     frames(engine, 40)
     u = (nav.t - nav.ride_t0) / 2.4
-    from game.navigator import ease_in_out as ease
+    from latent_odyssey.game.modes.navigator.scene import ease_in_out as ease
 
     assert np.allclose(nav.z, slerp(a, b, np.array([ease(u)]))[0])
     tap(engine, pygame.K_i)

@@ -9,13 +9,19 @@ import numpy as np
 import pygame
 import pytest
 
-from game import ui
-from game.decoder import Decoder
-from game.input import DEFAULT_CONTROLS_PATH, InputMap, InputState
-from game.minimap import HEIGHT_LEVELS, Minimap
-from game.modelfile import METADATA_KEY, ModelMeta, open_model
-from game.odyssey import JOIN_S, LAYERS_DEFAULT, TOUR_SPEED_FRACTION, WARP_S, OdysseyScene
-from game.scene import GameContext, ModelHandle
+from latent_odyssey.game.engine import ui
+from latent_odyssey.game.engine.input import DEFAULT_CONTROLS_PATH, InputMap, InputState
+from latent_odyssey.game.engine.scene import GameContext, ModelHandle
+from latent_odyssey.game.model.decoder import Decoder
+from latent_odyssey.game.model.modelfile import METADATA_KEY, ModelMeta, open_model
+from latent_odyssey.game.modes.odyssey.minimap import HEIGHT_LEVELS, Minimap
+from latent_odyssey.game.modes.odyssey.scene import (
+    JOIN_S,
+    LAYERS_DEFAULT,
+    TOUR_SPEED_FRACTION,
+    WARP_S,
+    OdysseyScene,
+)
 
 DT = 1.0 / 120.0  # fixed simulation step
 SIZE = (640, 360)
@@ -377,17 +383,17 @@ def test_wide_model_flies_in_a_cyclable_3d_subspace(tmp_path: Path) -> None:
     r = Rig(wide_model(tmp_path))
     s = r.scene
     assert s.dims.tolist() == [1, 3, 4]  # the three dims of highest variance
-    rig_z = s.current_latent()
+    rig_z = s.latent()
     assert rig_z[0] == 0.0 and rig_z[2] == 0.0  # the others at their mean
     r.frame(down(pygame.K_w))
     for _ in range(10):
         r.frame(draw=False)
     r.frame(up(pygame.K_w))
-    z = s.current_latent()
+    z = s.latent()
     assert z[0] == 0.0 and z[2] == 0.0 and np.linalg.norm(z[[1, 3, 4]]) > 0
     r.tap(pygame.K_v)  # subspace_next cycles the subspace
     assert s.dims.tolist() != [1, 3, 4] and len(set(s.dims.tolist())) == 3
-    np.testing.assert_allclose(s.current_latent(), z, atol=1e-6)  # same point, new axes
+    np.testing.assert_allclose(s.latent(), z, atol=1e-6)  # same point, new axes
     assert s.last_batch_size == s.layer_count
     r.tap(pygame.K_o)  # cycling while the autopilot flies gives a tour in the new subspace
     dims = s.dims.tolist()
@@ -400,10 +406,10 @@ def test_wide_model_flies_in_a_cyclable_3d_subspace(tmp_path: Path) -> None:
 
 def test_engine_runs_the_odyssey_mode(exported_models, isolated: Path) -> None:
     """The real engine loads the mode lazily, steps it with loop_once and shows its help rows."""
-    from game.app import Engine
-    from game.overlay import HelpOverlay
+    from latent_odyssey.game.engine.overlay import HelpOverlay
+    from latent_odyssey.game.play import Game
 
-    eng = Engine(exported_models["3d"], mode="odyssey", headless=True, size=(1280, 720), seed=2)
+    eng = Game(exported_models["3d"], mode="odyssey", headless=True, size=(1280, 720), seed=2)
     try:
         scene = eng.mode_scene
         assert isinstance(scene, OdysseyScene) and scene.ahead is not None
@@ -431,7 +437,7 @@ def test_engine_runs_the_odyssey_mode(exported_models, isolated: Path) -> None:
         assert not thread.alive  # leaving the mode stopped the worker
     finally:
         eng.shutdown(quit_pygame=False)
-    eng2 = Engine(exported_models["2d"], mode="odyssey", headless=True, size=(640, 360))
+    eng2 = Game(exported_models["2d"], mode="odyssey", headless=True, size=(640, 360))
     try:
         assert eng2.mode_name == "navigator"
         assert any("at least 3 latent dimensions" in text for text, _ in eng2.ctx.notices)

@@ -15,7 +15,7 @@ import av
 import numpy as np
 import pytest
 
-from game.recorder import (
+from latent_odyssey.game.capture.encoder import (
     RecorderError,
     VideoRecorder,
     finalize_all,
@@ -167,7 +167,7 @@ def test_disk_full_mid_recording_sets_error_and_game_goes_on(tmp_path):
         import resource, signal, sys
         from pathlib import Path
         import numpy as np
-        from game.recorder import VideoRecorder
+        from latent_odyssey.game.capture.encoder import VideoRecorder
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes fail with EFBIG instead
         resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))  # a "disk" of 20 kB
         rec = VideoRecorder(Path(sys.argv[1]), (128, 96), fps=30, blocking=True)
@@ -222,7 +222,7 @@ def test_sigterm_while_recording_leaves_playable_file(tmp_path):
         import sys, time
         from pathlib import Path
         import numpy as np
-        from game.recorder import VideoRecorder, install_signal_finalizers
+        from latent_odyssey.game.capture.encoder import VideoRecorder, install_signal_finalizers
         install_signal_finalizers()
         rec = VideoRecorder(Path(sys.argv[1]), (64, 48), fps=20)
         rec.start()
@@ -252,7 +252,7 @@ def test_interpreter_exit_without_close_finalizes_via_atexit(tmp_path):
         import sys
         from pathlib import Path
         import numpy as np
-        from game.recorder import VideoRecorder
+        from latent_odyssey.game.capture.encoder import VideoRecorder
         rec = VideoRecorder(Path(sys.argv[1]), (64, 48), fps=10)
         rec.start()
         for i in range(5):

@@ -19,10 +19,10 @@ import numpy as np
 import pygame
 import pytest
 
-from game import flightlog, recording, render
-from game.app import Engine
-from game.cli import main
-from game.modelfile import open_model
+from latent_odyssey.game.capture import flightlog, recording, render
+from latent_odyssey.game.cli import main
+from latent_odyssey.game.model.modelfile import open_model
+from latent_odyssey.game.play import Game
 
 DT = 1 / 60  # game frame time in the in-game tests
 WINDOW = (320, 200)  # the engine's minimum window size
@@ -40,11 +40,11 @@ def decode(path: Path) -> tuple[str, tuple[int, int], list[np.ndarray]]:
         return stream.codec_context.name, (stream.width, stream.height), frames
 
 
-def key(eng: Engine, k: int, down: bool = True) -> None:
+def key(eng: Game, k: int, down: bool = True) -> None:
     pygame.event.post(pygame.event.Event(pygame.KEYDOWN if down else pygame.KEYUP, key=k, mod=0))
 
 
-def tap(eng: Engine, k: int) -> None:
+def tap(eng: Game, k: int) -> None:
     """Press and release a key over two frames."""
     key(eng, k)
     eng.loop_once(DT)
@@ -52,19 +52,19 @@ def tap(eng: Engine, k: int) -> None:
     eng.loop_once(DT)
 
 
-def frames(eng: Engine, n: int) -> None:
+def frames(eng: Game, n: int) -> None:
     for _ in range(n):
         eng.loop_once(DT)
 
 
-def stop_recording(eng: Engine) -> Path:
+def stop_recording(eng: Game) -> Path:
     """F9 again: stop the in-game recording, wait for the video, return its path."""
     tap(eng, pygame.K_F9)
     assert eng.recording.wait(30)
     return eng.recording.last_path
 
 
-def notices(eng: Engine) -> list[str]:
+def notices(eng: Game) -> list[str]:
     return [text for text, _ in eng.ctx.notices]
 
 
@@ -194,7 +194,7 @@ def test_bad_outputs_and_models_are_one_sentence(exported_models, tmp_path, caps
 
 
 def test_f9_records_a_video_and_flight_log_and_says_where(exported_models, tmp_path):
-    eng = Engine(exported_models["2d"], headless=True, size=WINDOW, seed=1)
+    eng = Game(exported_models["2d"], headless=True, size=WINDOW, seed=1)
     try:
         eng.loop_once(DT)
         tap(eng, pygame.K_F9)
@@ -224,7 +224,7 @@ def test_f9_records_a_video_and_flight_log_and_says_where(exported_models, tmp_p
 
 
 def test_rec_indicator_is_on_screen_but_not_in_the_video(exported_models, tmp_path):
-    eng = Engine(exported_models["2d"], headless=True, size=WINDOW, seed=1)
+    eng = Game(exported_models["2d"], headless=True, size=WINDOW, seed=1)
     seen: list[pygame.Surface] = []
     try:
         eng.loop_once(DT)
@@ -251,7 +251,7 @@ def test_rec_indicator_is_on_screen_but_not_in_the_video(exported_models, tmp_pa
 
 @pytest.mark.parametrize("error", [RuntimeError("a bug in a scene"), KeyboardInterrupt()])
 def test_exception_or_ctrl_c_mid_recording_leaves_playable_video_and_log(error, exported_models, tmp_path):
-    eng = Engine(exported_models["2d"], headless=True, size=WINDOW, seed=1)
+    eng = Game(exported_models["2d"], headless=True, size=WINDOW, seed=1)
     eng.loop_once(DT)
     tap(eng, pygame.K_F9)
     count = [0]
@@ -263,7 +263,7 @@ def test_exception_or_ctrl_c_mid_recording_leaves_playable_video_and_log(error, 
 
     eng.frame_listeners.append(crash)
     with pytest.raises(type(error)):
-        eng.run(frames=1000)  # run()'s finally: Engine.shutdown() finalizes the recording
+        eng.run(frames=1000)  # run()'s finally: Game.shutdown() finalizes the recording
     folder = tmp_path / "captures"
     [video] = videos(folder)
     codec, _, decoded = decode(video)
@@ -273,7 +273,7 @@ def test_exception_or_ctrl_c_mid_recording_leaves_playable_video_and_log(error, 
 
 
 def test_window_close_while_recording_finalizes(exported_models, tmp_path):
-    eng = Engine(exported_models["2d"], headless=True, size=WINDOW, seed=1)
+    eng = Game(exported_models["2d"], headless=True, size=WINDOW, seed=1)
     eng.loop_once(DT)
     tap(eng, pygame.K_F9)
     frames(eng, 5)
@@ -287,7 +287,7 @@ def test_unwritable_captures_folder_is_a_notice_and_the_game_goes_on(exported_mo
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
     monkeypatch.setenv("ODYSSEY_CAPTURES", str(blocker / "captures"))
-    eng = Engine(exported_models["2d"], headless=True, size=WINDOW, seed=1)
+    eng = Game(exported_models["2d"], headless=True, size=WINDOW, seed=1)
     try:
         eng.loop_once(DT)
         tap(eng, pygame.K_F9)
@@ -306,9 +306,9 @@ def test_disk_full_mid_recording_stops_with_a_notice_and_the_game_goes_on(export
         os.environ["SDL_VIDEODRIVER"] = "dummy"
         import numpy as np
         import pygame
-        from game.app import Engine
+        from latent_odyssey.game.play import Game
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes fail with EFBIG instead
-        eng = Engine(sys.argv[1], headless=True, size=(320, 200), seed=1)
+        eng = Game(sys.argv[1], headless=True, size=(320, 200), seed=1)
         eng.loop_once(1 / 60)
         rng = np.random.default_rng(0)
         def noise(surface, t):  # a scene that compresses badly: far more than 6 kB a frame
@@ -342,7 +342,7 @@ def test_disk_full_mid_recording_stops_with_a_notice_and_the_game_goes_on(export
 
 
 def test_resized_window_is_letterboxed_into_the_recording_size(exported_models, tmp_path):
-    eng = Engine(exported_models["2d"], headless=True, size=WINDOW, seed=1)
+    eng = Game(exported_models["2d"], headless=True, size=WINDOW, seed=1)
     try:
         eng.loop_once(DT)
         tap(eng, pygame.K_F9)
@@ -361,7 +361,7 @@ def test_resized_window_is_letterboxed_into_the_recording_size(exported_models, 
 
 
 def test_odyssey_flight_is_logged_and_replayed_at_another_size(exported_models, tmp_path, capsys):
-    eng = Engine(exported_models["3d"], mode="odyssey", headless=True, size=WINDOW, seed=2)
+    eng = Game(exported_models["3d"], mode="odyssey", headless=True, size=WINDOW, seed=2)
     try:
         eng.loop_once(DT)
         tap(eng, pygame.K_F9)

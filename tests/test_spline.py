@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from game.spline import Path
+from latent_odyssey.game.modes.odyssey.spline import Path
 
 
 def random_waypoints(seed: int, k: int, d: int) -> np.ndarray:

@@ -5,9 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from game.decoder import Decoder
-from game.modelfile import open_model
-from game.tours import DENSE_K, TOUR_KINDS, DecodeAhead, kmeans, make_tour, order_loop
+from latent_odyssey.game.model.ahead import DecodeAhead
+from latent_odyssey.game.model.decoder import Decoder
+from latent_odyssey.game.model.modelfile import open_model
+from latent_odyssey.game.modes.odyssey.tours import (
+    DENSE_K,
+    TOUR_KINDS,
+    kmeans,
+    make_tour,
+    order_loop,
+)
 
 
 def blobs(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

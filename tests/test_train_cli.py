@@ -22,10 +22,10 @@ import pytest
 import torch
 from conftest import REPO
 
-from train import checkpoint as ckpt_io
-from train.checkpoint import CheckpointError
-from train.config import PRESETS, TrainConfig
-from train.trainer import TrainingError, train
+from latent_odyssey.train import checkpoint as ckpt_io
+from latent_odyssey.train.checkpoint import CheckpointError
+from latent_odyssey.train.config import PRESETS, TrainConfig
+from latent_odyssey.train.trainer import TrainingError, train
 
 LIMIT = 200  # training images per run
 CFG2 = dataclasses.replace(PRESETS["mnist-2d"], epochs=2, limit=LIMIT, device="cpu")
@@ -71,7 +71,7 @@ def png_size(path: Path) -> tuple[int, int]:
 def test_cli_smoke_run_writes_everything(idx_dir, tmp_path):
     out = tmp_path / "run"
     proc = subprocess.run(
-        [sys.executable, "-m", "train", "mnist-2d", "--data-dir", str(idx_dir), "--epochs", "1",
+        [sys.executable, "-m", "latent_odyssey.train", "mnist-2d", "--data-dir", str(idx_dir), "--epochs", "1",
          "--limit", str(LIMIT), "--device", "cpu", "--out", str(out)],
         cwd=REPO, env=cli_env(tmp_path), capture_output=True, text=True, timeout=300,
     )
@@ -120,7 +120,7 @@ def bad_runs(idx_dir, tmp_path_factory) -> dict[str, tuple[subprocess.CompletedP
         out = tmp / name
         argv = [a.format(tmp=tmp, idx=idx_dir) for a in args] + ["--out", str(out), "--no-progress"]
         procs[name] = (subprocess.Popen(
-            [sys.executable, "-m", "train", *argv], cwd=REPO, env=cli_env(tmp),
+            [sys.executable, "-m", "latent_odyssey.train", *argv], cwd=REPO, env=cli_env(tmp),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         ), out)
     results = {}

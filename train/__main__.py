@@ -1,3 +1,3 @@
-from train.cli import main
+from latent_odyssey.train.extra import train_main
 
-raise SystemExit(main())
+raise SystemExit(train_main())

@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from game.atomic import atomic_file
+from latent_odyssey.game.atomic import atomic_file
 
 CHECKPOINT_FORMAT = 1
 

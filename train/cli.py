@@ -1,4 +1,4 @@
-"""``odyssey-train PRESET`` (also ``python -m train``): train a VAE and write its report.
+"""``odyssey-train PRESET`` (also ``python -m latent_odyssey.train``): train a VAE and write its report.
 
 Example smoke run::
 
@@ -12,8 +12,8 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from game.cliutil import OneSentenceParser, int_at_least, non_negative_float
-from train.config import PRESETS
+from latent_odyssey.game.cliutil import OneSentenceParser, int_at_least, non_negative_float
+from latent_odyssey.train.config import PRESETS
 
 
 class _Parser(OneSentenceParser):
@@ -61,9 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     cfg = dataclasses.replace(PRESETS[args.preset], **overrides)
     out = args.out or Path("runs") / args.preset
 
-    from train.checkpoint import CheckpointError
-    from train.data import DataError
-    from train.trainer import TrainingError, train
+    from latent_odyssey.train.checkpoint import CheckpointError
+    from latent_odyssey.train.data import DataError
+    from latent_odyssey.train.trainer import TrainingError, train
 
     try:
         metrics = train(cfg, out, data_dir=args.data_dir, resume=args.resume, progress=not args.no_progress)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from train.models import PRESET_CONFIGS, ModelConfig
+from latent_odyssey.train.models import PRESET_CONFIGS, ModelConfig
 
 
 @dataclass

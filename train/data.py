@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from game import atomic
+from latent_odyssey.game import atomic
 
 IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 DOWNLOAD_TIMEOUT_S = 30.0

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from train.data import load_dataset
+from latent_odyssey.train.data import load_dataset
 
 
 @dataclass
@@ -44,7 +44,7 @@ def load_tensors(cfg, data_dir: Path | str | None, device: torch.device) -> Tens
 
 
 def _faces(cfg, data_dir: Path | str | None, device: torch.device) -> TensorData:
-    from train import faces  # the renderer (numpy)
+    from latent_odyssey.train import faces  # the renderer (numpy)
 
     if data_dir is not None:
         images, attrs = faces.load_face_folder(Path(data_dir), size=cfg.model.image_size)

@@ -33,7 +33,7 @@ Speed: faces are rendered in chunks of ``CHUNK`` on ``THREADS`` threads (numpy r
 the GIL); faces are grouped so chunks can skip layers nobody in them needs (long hair,
 beards, glasses). About 1.8 ms of CPU per 64 x 64 face at 2x supersampling.
 
-Run ``python -m train.faces --n 64 --out docs/faces_grid.png`` for a preview grid,
+Run ``python -m latent_odyssey.train.faces --n 64 --out docs/faces_grid.png`` for a preview grid,
 ``--sweep`` for rows that sweep one attribute each, ``--bench 20000`` to time the renderer.
 """
 
@@ -50,7 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
-from game.atomic import atomic_path
+from latent_odyssey.game.atomic import atomic_path
 
 ATTRIBUTES = ("smile", "age", "gender", "glasses")
 IMAGE_SIZE = 64  # pixels, default output side
@@ -1025,7 +1025,7 @@ def _save_atomic(image, out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Write a preview grid of faces (or an attribute sweep), or time the renderer."""
-    ap = argparse.ArgumentParser(prog="python -m train.faces", description=main.__doc__)
+    ap = argparse.ArgumentParser(prog="python -m latent_odyssey.train.faces", description=main.__doc__)
     ap.add_argument("--n", type=int, default=64, help="faces in the preview grid")
     ap.add_argument("--cols", type=int, default=8, help="grid columns")
     ap.add_argument("--seed", type=int, default=0)

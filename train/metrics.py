@@ -9,8 +9,8 @@ import math
 
 import torch
 
-from train.loss import kl_per_dim, recon_nats
-from train.models import ConvVAE
+from latent_odyssey.train.loss import kl_per_dim, recon_nats
+from latent_odyssey.train.models import ConvVAE
 
 EVAL_BATCH = 1000
 EVAL_SEED = 1234  # fixed noise for the one-sample ELBO

@@ -3,9 +3,11 @@
 Every shape is computed from :class:`ModelConfig`; the config is saved inside the checkpoint
 (``asdict``) so a checkpoint rebuilds its own model.
 
-* ``VAE2D``   MNIST-like 28x28 grey -> 2-D latent, about 1.3M parameters.
-* ``VAE3D``   deeper encoder with BatchNorm -> 3-D latent, about 2M parameters.
-* ``FaceVAE`` 64x64 RGB, 5-layer conv encoder with BatchNorm -> 128-D latent, Tanh output.
+Presets (``PRESET_CONFIGS``), all built by :func:`build_model` as one ``ConvVAE`` class:
+
+* ``vae2d``  MNIST-like 28x28 grey -> 2-D latent, about 1.3M parameters.
+* ``vae3d``  deeper encoder with BatchNorm -> 3-D latent, about 2M parameters.
+* ``face``   64x64 RGB, 5-layer conv encoder with BatchNorm -> 128-D latent, Tanh output.
 
 Images enter the encoder in [0, 1]. ``decode_raw`` returns the decoder's pre-image output
 (logits for ``sigmoid`` models, a Tanh value in [-1, 1] for ``tanh`` models); ``decode``
@@ -118,21 +120,6 @@ class ConvVAE(nn.Module):
         """x (N, C, H, W) -> (decoder raw output, mu, logvar)."""
         mu, logvar = self.encode(x)
         return self.decode_raw(self.reparameterize(mu, logvar)), mu, logvar
-
-
-class VAE2D(ConvVAE):
-    def __init__(self, cfg: ModelConfig | None = None) -> None:
-        super().__init__(cfg or PRESET_CONFIGS["vae2d"])
-
-
-class VAE3D(ConvVAE):
-    def __init__(self, cfg: ModelConfig | None = None) -> None:
-        super().__init__(cfg or PRESET_CONFIGS["vae3d"])
-
-
-class FaceVAE(ConvVAE):
-    def __init__(self, cfg: ModelConfig | None = None) -> None:
-        super().__init__(cfg or PRESET_CONFIGS["face"])
 
 
 def build_model(cfg: ModelConfig) -> ConvVAE:

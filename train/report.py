@@ -16,8 +16,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from game.atomic import atomic_path  # noqa: E402
-from train.metrics import encode_all  # noqa: E402
+from latent_odyssey.game.atomic import atomic_path  # noqa: E402
+from latent_odyssey.train.metrics import encode_all  # noqa: E402
 
 N_SHOW = 12  # images per row in the image panels
 GRID = 15  # manifold grid cells per side

@@ -16,13 +16,13 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from game import atomic
-from train import checkpoint as ckpt_io
-from train.config import TrainConfig
-from train.datasets import TensorData, load_tensors
-from train.loss import beta_at, kl_per_dim, recon_nats
-from train.metrics import elbo_parts, evaluate
-from train.models import ConvVAE, build_model, count_parameters
+from latent_odyssey.game import atomic
+from latent_odyssey.train import checkpoint as ckpt_io
+from latent_odyssey.train.config import TrainConfig
+from latent_odyssey.train.datasets import TensorData, load_tensors
+from latent_odyssey.train.loss import beta_at, kl_per_dim, recon_nats
+from latent_odyssey.train.metrics import elbo_parts, evaluate
+from latent_odyssey.train.models import ConvVAE, build_model, count_parameters
 
 
 class TrainingError(RuntimeError):
@@ -97,7 +97,7 @@ def train(
     )
     atomic.write_json(out / "metrics.json", metrics)
     if report:
-        from train.report import write_report
+        from latent_odyssey.train.report import write_report
 
         write_report(model, cfg, data, metrics, out / "report.png")
     return metrics

@@ -38,12 +38,12 @@ from dataclasses import dataclass
 import numpy as np
 import pygame
 
-from game import ui
-from game.input import InputState
-from game.modelfile import ModelMeta
-from game.morph import ease_in_out, lerp, slerp
-from game.scene import GameContext, ModeScene, worded_help_rows
-from game.ui import LINEAR_COLOUR, SLERP_COLOUR
+from latent_odyssey.game.engine import ui
+from latent_odyssey.game.engine.input import InputState
+from latent_odyssey.game.engine.scene import GameContext, ModeScene, state_array, worded_help_rows
+from latent_odyssey.game.engine.ui import LINEAR_COLOUR, SLERP_COLOUR
+from latent_odyssey.game.model.modelfile import ModelMeta
+from latent_odyssey.game.model.morph import ease_in_out, lerp, slerp
 
 MOVE_VIEWS_PER_S = 0.3  # cursor speed at full stick, in visible map widths per second
 GLIDE_S = 0.6  # glide to a class centroid
@@ -138,7 +138,6 @@ class NavigatorScene(ModeScene):
     name = "navigator"
     title = "Navigator"
     fills_screen = True  # the chrome layer covers the window
-    HELP_ACTIONS = tuple(name for name, _ in HELP_TEXT)
 
     @classmethod
     def help_rows(cls, inp: InputState) -> list[tuple[str, str, str]]:
@@ -158,6 +157,37 @@ class NavigatorScene(ModeScene):
         if meta.latent_dim < 2:
             return f"The Navigator needs a latent space of at least 2 dimensions; {meta.name} has {meta.latent_dim}."
         return None
+
+    def latent(self) -> np.ndarray:
+        """The full latent on screen.  # (D,)"""
+        return np.asarray(self.z, np.float64).copy()
+
+    def snapshot(self) -> dict:
+        """The cursor's latent, the map's view and zoom, the grid and the selected class."""
+        return {
+            "z": self.latent().tolist(), "view": self.view.tolist(), "zoom": float(self.zoom),
+            "show_grid": self.show_grid, "selected": self.selected,
+            "dims": [int(d) for d in self.dims], **self.view_settings(),
+        }
+
+    def restore(self, state: dict, dt: float = 0.0) -> None:
+        """Put the cursor, view, zoom and toggles where ``state`` says (glides and morphs stop:
+        the replay drives the cursor)."""
+        self.restore_view_settings(state)
+        z = state_array(state, "z", self.meta.latent_dim)
+        if z is not None:
+            self.z = z.copy()
+            self.glide = None
+            self.morphing = False
+        view = state_array(state, "view", 2)
+        if view is not None:
+            self.view = view.copy()
+        if isinstance(state.get("zoom"), (int, float)) and state["zoom"] > 0:
+            self.zoom = float(state["zoom"])
+        if isinstance(state.get("show_grid"), bool):
+            self.show_grid = state["show_grid"]
+        if isinstance(state.get("selected"), int) and 0 <= state["selected"] < len(self.class_names):
+            self.selected = state["selected"]
 
     # ------------------------------------------------------------------ setup
 

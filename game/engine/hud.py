@@ -16,8 +16,8 @@ from collections import deque
 
 import pygame
 
-from game import ui
-from game.scene import GameContext
+from latent_odyssey.game.engine import ui
+from latent_odyssey.game.engine.scene import GameContext
 
 AVERAGE_FRAMES = 30  # frames averaged for the FPS / frame-time readout
 MAX_NOTICES = 4  # toasts shown at once

@@ -3,11 +3,11 @@
 Contract
 --------
 * Start: a new ``odyssey-YYYY-MM-DD_HH-MM-SS.mp4`` in the captures folder
-  (``$ODYSSEY_CAPTURES``, default ``./captures``; ``recorder.timestamped_path``), H.264 at a
+  (``$ODYSSEY_CAPTURES``, default ``./captures``; ``encoder.timestamped_path``), H.264 at a
   fixed ``LIVE_FPS`` whatever the game's frame rate (the recorder repeats or skips frames by
   their game time), at the window's size when recording started (a later resize or
   fullscreen is letterboxed into that size). Beside it, ``NAME.flight.jsonl``: one line per
-  video frame with the model, mode, full latent and the scene's state (``game.flightlog``),
+  video frame with the model, mode, full latent and the scene's state (``capture.flightlog``),
   which ``odyssey replay`` re-renders at any size.
 * Capture: a frame listener (runs after the scenes are drawn and before the HUD), so the
   video has the scene and its overlays but never the HUD, notices or the REC indicator. A
@@ -19,8 +19,8 @@ Contract
   drawn after the HUD (``Engine.overlay_drawers``), so it is on screen but not in the video.
 * Stop (``record`` again): the video is finalized on a background thread (no hitch), then a
   notice says ``Recording saved: PATH``. Quit, window close, Ctrl-C and exceptions all go
-  through ``Engine.shutdown()``, which calls :meth:`RecordingController.stop` with
-  ``wait=True`` before ``recorder.finalize_all()``; SIGTERM/SIGHUP finalize through
+  through ``Engine.shutdown()``, whose hooks (added here) call :meth:`RecordingController.stop`
+  with ``wait=True``, then ``encoder.finalize_all()``; SIGTERM/SIGHUP finalize through
   ``recorder.install_signal_finalizers()`` (installed by ``odyssey play``).
 * Errors (unwritable folder, disk full): a notice with the recorder's one sentence, recording
   stops, the game goes on.
@@ -35,7 +35,17 @@ from typing import Any
 
 import pygame
 
-from game import flightlog, paths, ui
+from latent_odyssey.game import paths
+from latent_odyssey.game.capture import flightlog
+from latent_odyssey.game.capture.encoder import (
+    RecorderError,
+    VideoRecorder,
+    finalize_all,
+    frame_array,
+    timestamped_path,
+)
+from latent_odyssey.game.engine import ui
+from latent_odyssey.game.engine.app import Engine
 
 LIVE_FPS = 30  # video frames per second
 LIVE_PRESET = "superfast"  # x264 preset: "veryfast" cannot keep up with 720p30 on 2 cores
@@ -81,7 +91,7 @@ class RecordingController:
     ``folder`` defaults to ``paths.captures_dir()`` at each start.
     """
 
-    def __init__(self, engine: Any, folder: Path | None = None, fps: int = LIVE_FPS,
+    def __init__(self, engine: Engine, folder: Path | None = None, fps: int = LIVE_FPS,
                  preset: str = LIVE_PRESET) -> None:
         self.engine = engine
         self.folder = folder
@@ -94,9 +104,9 @@ class RecordingController:
         self._closing: list[tuple[threading.Thread, dict]] = []
         self._text_cache: dict[str, pygame.Surface] = {}
         engine.global_handlers["record"] = self.toggle
-        drawers = getattr(engine, "overlay_drawers", None)
-        if drawers is not None:
-            drawers.append(self.draw_indicator)
+        engine.overlay_drawers.append(self.draw_indicator)
+        engine.shutdown_hooks.append(lambda: self.stop(wait=True))
+        engine.shutdown_hooks.append(finalize_all)  # any other video still open
 
     # ------------------------------------------------------------------ state
 
@@ -133,8 +143,6 @@ class RecordingController:
         """Start recording the window; False (with a notice) when it cannot."""
         if self.take is not None:
             return True
-        from game.recorder import RecorderError, VideoRecorder, timestamped_path
-
         folder = self.folder if self.folder is not None else paths.captures_dir()
         size = self.engine.surface.get_size()
         try:
@@ -242,8 +250,6 @@ class RecordingController:
         if slot <= take.last_slot:
             return
         take.last_slot = slot
-        from game.render import frame_array
-
         rec.submit(frame_array(self._fit(take, surface)), t)  # (H, W, 3); dropped if behind
         take.frames += 1
         if take.log is not None and take.log.error is None:

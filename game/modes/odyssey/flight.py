@@ -78,12 +78,6 @@ def quat_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     )
 
 
-def quat_conjugate(q: np.ndarray) -> np.ndarray:
-    """Conjugate (the inverse for unit quaternions).  # (..., 4) -> (..., 4)"""
-    q = np.asarray(q, dtype=np.float64)
-    return q * np.array([1.0, -1.0, -1.0, -1.0])
-
-
 def quat_normalize(q: np.ndarray) -> np.ndarray:
     """Scale to unit norm; a zero quaternion becomes the identity.  # (..., 4) -> (..., 4)"""
     q = np.asarray(q, dtype=np.float64)
@@ -312,39 +306,3 @@ def _outside_vector(position: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.
     lo = np.asarray(lo, dtype=np.float64)
     hi = np.asarray(hi, dtype=np.float64)
     return position - np.clip(position, np.minimum(lo, hi), np.maximum(lo, hi))
-
-
-# ---------------------------------------------------------------------------- fixed step
-
-
-class FixedStep:
-    """Fixed-step accumulator (after ppb's clock): simulate at ``dt``, draw at any rate.
-
-    Each frame: ``for _ in range(clock.advance(elapsed_s)): world.step(clock.dt)``, then draw
-    interpolated by ``clock.alpha`` in [0, 1). At most ``max_steps`` run per frame; time beyond
-    that is dropped so a slow frame can't cause a spiral of death.
-    """
-
-    def __init__(self, dt: float = 1.0 / 120.0, max_steps: int = 8) -> None:
-        if not (dt > 0.0 and math.isfinite(dt)) or max_steps < 1:
-            raise ValueError("FixedStep needs dt > 0 and max_steps >= 1.")
-        self.dt = float(dt)
-        self.max_steps = int(max_steps)
-        self.accumulator = 0.0  # seconds not yet simulated, in [0, dt)
-
-    def advance(self, elapsed_s: float) -> int:
-        """Add real elapsed seconds; return how many fixed steps to run now."""
-        if math.isfinite(elapsed_s) and elapsed_s > 0.0:
-            self.accumulator += float(elapsed_s)
-        steps = int((self.accumulator + 1e-9 * self.dt) // self.dt)  # tolerate float round-off
-        if steps > self.max_steps:
-            steps = self.max_steps
-            self.accumulator = 0.0
-        else:
-            self.accumulator = max(0.0, self.accumulator - steps * self.dt)
-        return steps
-
-    @property
-    def alpha(self) -> float:
-        """Fraction of a step left in the accumulator, for drawing between two states."""
-        return min(1.0, self.accumulator / self.dt)

@@ -13,7 +13,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from game.modelfile import DECODER_INPUT, ModelMeta
+from latent_odyssey.game.model.modelfile import DECODER_INPUT, ModelMeta
 
 CACHE_ENTRIES = 512  # decoded images kept (28x28x3 = 2.3 KB, 64x64x3 = 12 KB each)
 CACHE_QUANTUM = 1e-4  # latent positions closer than this (per dim) share a cache entry

@@ -38,12 +38,14 @@ from typing import Any
 
 import pygame
 
+from latent_odyssey.game import paths
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10: the same parser, as a package
     import tomli as tomllib
 
-DEFAULT_CONTROLS_PATH = Path(__file__).resolve().parent.parent / "assets" / "controls.toml"
+DEFAULT_CONTROLS_PATH = paths.default_controls_path()
 CONTROLS_ENV = "ODYSSEY_CONTROLS"  # environment variable naming a user controls file
 DEFAULT_DEADZONE = 0.15  # fraction of full stick travel
 MAX_DEADZONE = 0.9  # fraction of full stick travel; more would leave no usable range

@@ -116,11 +116,3 @@ def image_surface(rgb8: np.ndarray) -> pygame.Surface:
     """uint8 (H, W, 3) -> a pygame Surface (H, W)."""
     return pygame.image.frombuffer(np.ascontiguousarray(rgb8).tobytes(), (rgb8.shape[1], rgb8.shape[0]), "RGB")
 
-
-def blit_scaled(
-    surface: pygame.Surface, rgb8: np.ndarray, rect: pygame.Rect, smooth: bool = True
-) -> None:
-    """Scale a decoded image into ``rect`` with pygame's C routines (smooth or nearest)."""
-    img = image_surface(rgb8)
-    scaled = pygame.transform.smoothscale(img, rect.size) if smooth else pygame.transform.scale(img, rect.size)
-    surface.blit(scaled, rect.topleft)

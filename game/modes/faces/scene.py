@@ -42,12 +42,12 @@ from dataclasses import dataclass
 import numpy as np
 import pygame
 
-from game import ui
-from game.input import InputState
-from game.modelfile import ModelMeta
-from game.morph import ease_in_out, interpolate
-from game.scene import GameContext, ModeScene, worded_help_rows
-from game.ui import LINEAR_COLOUR, SLERP_COLOUR
+from latent_odyssey.game.engine import ui
+from latent_odyssey.game.engine.input import InputState
+from latent_odyssey.game.engine.scene import GameContext, ModeScene, state_array, worded_help_rows
+from latent_odyssey.game.engine.ui import LINEAR_COLOUR, SLERP_COLOUR
+from latent_odyssey.game.model.modelfile import ModelMeta
+from latent_odyssey.game.model.morph import ease_in_out, interpolate
 
 SLIDER_MIN, SLIDER_MAX = -3.0, 3.0  # latent units along a unit direction
 SLIDER_UNITS_PER_S = 2.0  # slider speed at full stick / a held key
@@ -259,7 +259,6 @@ class FaceStudioScene(ModeScene):
 
     name = "faces"
     title = "Face Studio"
-    HELP_ACTIONS = tuple(name for name, _ in HELP_TEXT)
 
     @classmethod
     def supports(cls, meta: ModelMeta) -> str | None:
@@ -361,6 +360,51 @@ class FaceStudioScene(ModeScene):
     def sliders(self) -> np.ndarray:
         """Slider values on screen now (interpolated while a morph or glide runs).  # (K,)"""
         return self.display_state().sliders
+
+    def latent(self) -> np.ndarray:
+        """The full latent on screen.  # (D,)"""
+        return np.asarray(self.z, np.float64)
+
+    def snapshot(self) -> dict:
+        """The face (base + sliders), the slots A/B, the grid and morph toggles."""
+        face = self.display_state()
+        return {
+            "z": self.latent().tolist(), "base": face.base.tolist(), "sliders": face.sliders.tolist(),
+            "show_grid": self.show_grid, "spherical": self.spherical, "selected": int(self.selected),
+            "slots": {
+                name: None if slot is None else {"base": slot.state.base.tolist(), "sliders": slot.state.sliders.tolist()}
+                for name, slot in self.slots.items()
+            },
+            **self.view_settings(),
+        }
+
+    def restore(self, state: dict, dt: float = 0.0) -> None:
+        """The slots (re-saved only when they changed), the face and the toggles."""
+        self.restore_view_settings(state)
+        d, n = self.meta.latent_dim, self.n_attrs
+        slots = state.get("slots")
+        if isinstance(slots, dict):
+            for name, saved in slots.items():
+                if name not in self.slots or not isinstance(saved, dict):
+                    continue
+                base, sliders = state_array(saved, "base", d), state_array(saved, "sliders", n)
+                if base is None or sliders is None:
+                    continue
+                have = self.slots[name]
+                if have is not None and np.allclose(have.state.base, base) and np.allclose(have.state.sliders, sliders):
+                    continue
+                self.anim = None
+                self.state = FaceState(base, sliders)
+                self.save(name)
+        base, sliders = state_array(state, "base", d), state_array(state, "sliders", n)
+        if base is not None and sliders is not None:
+            self.anim = None
+            self.state = FaceState(base, sliders)
+        for key in ("show_grid", "spherical"):
+            if isinstance(state.get(key), bool):
+                setattr(self, key, state[key])
+        if isinstance(state.get("selected"), int) and 0 <= state["selected"] < max(1, n):
+            self.selected = state["selected"]
 
     def display_state(self) -> FaceState:
         a = self.anim

@@ -14,49 +14,39 @@ global actions -> top scene ``handle`` -> fixed-step ``update`` (``FIXED_DT_S``)
 scene ``draw`` -> ``frame_listeners(surface, time_s)`` -> HUD -> flip. Pass ``dt`` to step
 the simulation by a known amount without sleeping (tests, benchmarks, ``--headless``).
 
-Modes are registered by import path in :data:`MODES` and imported lazily, so a missing or
-broken mode module only produces a notice. A mode class is constructed with no arguments and
-then ``enter(ctx)``; it may define ``supports(meta) -> str | None`` (a reason it cannot show
-that model), ``HELP_ACTIONS`` (action/axis names for the help overlay), ``help_rows(inp)``
-(ready-made help rows) and ``fills_screen = True`` (it paints every pixel, so the engine
-skips clearing the window).
+The engine knows no mode: the modes it offers are passed in as ``{name: ModeScene class}``
+(the game passes ``modes.registry.MODES``). A mode class is constructed with no arguments and
+then ``enter(ctx)``; the engine calls only the scene protocol (``engine.scene.ModeScene``):
+``supports(meta)``, ``help_rows(inp)``, ``title``, ``fills_screen``.
 
-Recording hook: append ``callback(surface, time_s)`` to ``engine.frame_listeners``; it runs
-after the scenes (overlays included) are drawn and before the HUD, every frame. Callbacks in
-``engine.overlay_drawers`` run after the HUD (on screen, never in recordings: the REC
-indicator). ``engine.recording`` (``game.recording.RecordingController``) binds the ``record``
-action. ``shutdown()`` always runs (even after an exception or Ctrl-C), stops the recording
-and calls ``game.recorder.finalize_all()``.
+Hooks for the layers above (capture): ``frame_listeners`` get ``(surface, time_s)`` after the
+scenes (overlays included) are drawn and before the HUD, every frame; ``overlay_drawers`` run
+after the HUD (on screen, never in recordings: the REC indicator); ``global_handlers`` bind
+extra global actions (``record``); ``shutdown_hooks`` run in ``shutdown()``, which always
+runs (even after an exception or Ctrl-C), before the scenes leave.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pygame
 
-from game import paths, ui
-from game.atomic import atomic_path
-from game.decoder import Decoder
-from game.flight import FixedStep
-from game.hud import Hud
-from game.input import InputState, load_controls
-from game.modelfile import ModelFileError, ModelMeta, open_encoder, open_model
-from game.overlay import HelpOverlay, PauseOverlay
-from game.providers import provider_label
-from game.recording import RecordingController
-from game.scene import GameContext, ModelHandle, Scene, SceneStack
+from latent_odyssey.game import paths
+from latent_odyssey.game.atomic import atomic_path
+from latent_odyssey.game.engine import ui
+from latent_odyssey.game.engine.clock import FixedStep
+from latent_odyssey.game.engine.hud import Hud
+from latent_odyssey.game.engine.input import InputState, load_controls
+from latent_odyssey.game.engine.overlay import HelpOverlay, PauseOverlay
+from latent_odyssey.game.engine.scene import GameContext, ModelHandle, ModeScene, Scene, SceneStack
+from latent_odyssey.game.model.decoder import Decoder
+from latent_odyssey.game.model.modelfile import ModelFileError, ModelMeta, open_encoder, open_model
+from latent_odyssey.game.model.providers import provider_label
 
-MODES: dict[str, str] = {
-    "navigator": "game.navigator:NavigatorScene",
-    "odyssey": "game.odyssey:OdysseyScene",
-    "faces": "game.faces:FaceStudioScene",
-}
-MODE_TITLES = {"navigator": "Navigator", "odyssey": "Odyssey", "faces": "Face Studio"}
 FALLBACK_MODE = "navigator"
 FPS_CAP = 60  # frames per second when running on the real clock
 FIXED_DT_S = 1.0 / 120.0  # simulation step
@@ -65,10 +55,8 @@ MAX_FRAME_DT_S = 0.25  # longer real frames (a drag of the window) count as this
 DEFAULT_SIZE = (1280, 720)
 MIN_SIZE = (320, 200)
 WINDOW_TITLE = "Latent Odyssey"
-GLOBAL_ACTIONS = (
-    "quit", "help", "pause", "fullscreen", "screenshot", "toggle_hud",
-    "mode_navigator", "mode_odyssey", "mode_faces", "next_model", "record",
-)
+BASE_ACTIONS = ("quit", "help", "pause", "fullscreen", "screenshot", "toggle_hud", "next_model")
+MODE_ACTION_PREFIX = "mode_"  # the action "mode_NAME" switches to mode NAME (F2, F3, F4)
 
 FrameListener = Callable[[pygame.Surface, float], None]
 
@@ -77,48 +65,12 @@ class EngineError(RuntimeError):
     """The engine cannot start (no suitable mode for the model, no window): one sentence."""
 
 
-def builtin_reason(mode: str, meta: ModelMeta) -> str | None:
-    """Why a mode cannot show a model, by the rules every build knows, or None."""
-    if mode == "navigator" and meta.latent_dim < 2:
-        return f"The Navigator needs at least 2 latent dimensions; {meta.name} has {meta.latent_dim}."
-    if mode == "odyssey" and meta.latent_dim < 3:
-        return "Odyssey needs a 3-D model; press M to switch model"
-    if mode == "faces" and meta.kind != "faces":
-        return "Face Studio needs a faces model; press M to switch model"
-    return None
-
-
-def load_mode_class(mode: str) -> tuple[type[Scene] | None, str | None]:
-    """(scene class, None) or (None, one-sentence reason) for a registered mode."""
-    title = MODE_TITLES.get(mode, mode)
-    spec = MODES.get(mode)
-    if spec is None:
-        return None, f"There is no mode called {mode!r}."
-    module_name, _, class_name = spec.partition(":")
+def mode_reason(cls: type[ModeScene], meta: ModelMeta) -> str | None:
+    """Why mode ``cls`` cannot show ``meta`` (its ``supports``), or None when it can."""
     try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name == module_name:
-            return None, f"{title} mode is not available in this build yet."
-        return None, f"{title} mode cannot start: {exc}."
-    except Exception as exc:  # a broken mode module must not take the game down
-        return None, f"{title} mode failed to load ({type(exc).__name__}: {exc})."
-    cls = getattr(module, class_name, None)
-    if not (isinstance(cls, type) and issubclass(cls, Scene)):
-        return None, f"{title} mode is not available in this build yet."
-    return cls, None
-
-
-def mode_reason(mode: str, cls: type[Scene], meta: ModelMeta) -> str | None:
-    """Why ``cls`` cannot show ``meta``: its own ``supports`` when it has one, else the rules."""
-    supports = getattr(cls, "supports", None)
-    if callable(supports):
-        try:
-            reason = supports(meta)
-        except Exception as exc:
-            return f"{MODE_TITLES.get(mode, mode)} mode cannot check this model ({exc})."
-        return reason or None
-    return builtin_reason(mode, meta)
+        return cls.supports(meta) or None
+    except Exception as exc:  # a mode's check must not take the game down
+        return f"{cls.title} mode cannot check this model ({exc})."
 
 
 def save_png(surface: pygame.Surface, path: Path) -> Path:
@@ -145,6 +97,7 @@ class Engine:
     def __init__(
         self,
         model_path: Path | str,
+        modes: Mapping[str, type[ModeScene]],
         mode: str = "navigator",
         provider: str = "auto",
         size: tuple[int, int] = DEFAULT_SIZE,
@@ -164,6 +117,8 @@ class Engine:
         self.frame_listeners: list[FrameListener] = []
         self.overlay_drawers: list[FrameListener] = []  # after the HUD: shown, never recorded
         self.global_handlers: dict[str, Callable[[], None]] = {}
+        self.shutdown_hooks: list[Callable[[], None]] = []  # run first in shutdown()
+        self.modes = dict(modes)
         self.hud = Hud()
         self.stack = SceneStack()
         self.mode_name = FALLBACK_MODE
@@ -185,11 +140,11 @@ class Engine:
         self.ctx.request_mode = self.switch_mode
         self.ctx.push_overlay = lambda scene: self.stack.push(scene, self.ctx)
         self._meta_cache[self._key(model.path)] = model.meta
-        self.recording = RecordingController(self)  # the record action, REC indicator, flight logs
         if provider == "cuda" and model.provider != "CUDA":
             self.ctx.notify("CUDA is not available here; decoding on the CPU", 5.0)
         if not self._start_mode(mode) and (mode == FALLBACK_MODE or not self._start_mode(FALLBACK_MODE)):
-            reason = builtin_reason(FALLBACK_MODE, model.meta) or "The Navigator could not start."
+            fallback = self.modes.get(FALLBACK_MODE)
+            reason = (mode_reason(fallback, model.meta) if fallback else None) or "The Navigator could not start."
             self.shutdown()
             raise EngineError(reason)
 
@@ -225,16 +180,26 @@ class Engine:
     # ------------------------------------------------------------------ modes and models
 
     @property
-    def mode_scene(self) -> Scene | None:
-        return self.stack.scenes[0] if self.stack.scenes else None
+    def mode_scene(self) -> ModeScene | None:
+        return self.stack.scenes[0] if self.stack.scenes else None  # type: ignore[return-value]
+
+    def mode_class(self, mode: str) -> type[ModeScene] | None:
+        """The registered class of ``mode``, or None (with a notice) when there is none."""
+        cls = self.modes.get(mode)
+        if cls is None:
+            self.ctx.notify(f"There is no mode called {mode!r}.")
+        return cls
+
+    def title(self, mode: str) -> str:
+        cls = self.modes.get(mode)
+        return cls.title if cls is not None else mode
 
     def _start_mode(self, mode: str) -> bool:
         """Replace the stack with a fresh ``mode`` scene; False (with a notice) if it can't."""
-        cls, reason = load_mode_class(mode)
+        cls = self.mode_class(mode)
         if cls is None:
-            self.ctx.notify(reason)
             return False
-        reason = mode_reason(mode, cls, self.ctx.model.meta)
+        reason = mode_reason(cls, self.ctx.model.meta)
         if reason:
             self.ctx.notify(reason)
             return False
@@ -242,7 +207,7 @@ class Engine:
         try:
             self.stack.replace_all(cls(), self.ctx)
         except Exception as exc:  # a mode that fails to start leaves the last one running
-            self.ctx.notify(f"{MODE_TITLES.get(mode, mode)} mode failed to start ({type(exc).__name__}: {exc}).")
+            self.ctx.notify(f"{self.title(mode)} mode failed to start ({type(exc).__name__}: {exc}).")
             if previous and previous != mode:
                 self._start_mode(previous)
             elif mode != FALLBACK_MODE:
@@ -253,16 +218,15 @@ class Engine:
 
     def switch_mode(self, mode: str) -> bool:
         """Switch to ``mode``, loading a suitable model from the model folders if needed."""
-        cls, reason = load_mode_class(mode)
+        cls = self.mode_class(mode)
         if cls is None:
-            self.ctx.notify(reason)
             return False
-        if mode_reason(mode, cls, self.ctx.model.meta):
+        if mode_reason(cls, self.ctx.model.meta):
             alternative = self._suitable_model(mode, cls)
             if alternative is not None and self._set_model(alternative):
-                self.ctx.notify(f"Switched to {self.ctx.model.meta.name} for {MODE_TITLES.get(mode, mode)}")
+                self.ctx.notify(f"Switched to {self.ctx.model.meta.name} for {self.title(mode)}")
             else:
-                reason = mode_reason(mode, cls, self.ctx.model.meta) or ""
+                reason = mode_reason(cls, self.ctx.model.meta) or ""
                 if "press m" not in reason.lower():
                     reason = f"{reason.rstrip('.')}; press M to switch model"
                 self.ctx.notify(reason, 4.0)
@@ -285,12 +249,12 @@ class Engine:
                 self._meta_cache[key] = None
         return self._meta_cache[key]
 
-    def _suitable_model(self, mode: str, cls: type[Scene]) -> Path | None:
+    def _suitable_model(self, mode: str, cls: type[ModeScene]) -> Path | None:
         """The first model (same dataset first) in the model folders that ``mode`` can show."""
         current = self.ctx.model.meta
         candidates = [p for p in paths.list_models() if self._key(p) != self._key(self.ctx.model.path)]
         metas = [(p, self._peek_meta(p)) for p in candidates]
-        metas = [(p, m) for p, m in metas if m is not None and not mode_reason(mode, cls, m)]
+        metas = [(p, m) for p, m in metas if m is not None and not mode_reason(cls, m)]
         metas.sort(key=lambda pm: (pm[1].dataset != current.dataset, pm[1].kind != current.kind))
         return metas[0][0] if metas else None
 
@@ -325,11 +289,11 @@ class Engine:
         else:
             return False
         meta = self.ctx.model.meta
-        cls, _ = load_mode_class(self.mode_name)
-        if cls is not None and not mode_reason(self.mode_name, cls, meta) and self._start_mode(self.mode_name):
+        cls = self.modes.get(self.mode_name)
+        if cls is not None and not mode_reason(cls, meta) and self._start_mode(self.mode_name):
             self.ctx.notify(f"Model: {meta.name}")
             return True
-        self.ctx.notify(f"Model: {meta.name} ({MODE_TITLES.get(self.mode_name, self.mode_name)} cannot show it; Navigator)", 4.0)
+        self.ctx.notify(f"Model: {meta.name} ({self.title(self.mode_name)} cannot show it; Navigator)", 4.0)
         self._start_mode(FALLBACK_MODE)
         return True
 
@@ -338,19 +302,17 @@ class Engine:
     def help_overlay(self) -> HelpOverlay:
         scene = self.mode_scene
         inp = self.input
-        title = MODE_TITLES.get(self.mode_name, self.mode_name)
-        rows_fn = getattr(scene, "help_rows", None)
-        groups: list[tuple[str, list[str]]] = [("Everywhere", list(GLOBAL_ACTIONS))]
-        extra: dict = {}
-        if callable(rows_fn):
-            groups.append((title, []))
-            extra[title] = list(rows_fn(inp))
-        else:
-            names = getattr(scene, "HELP_ACTIONS", None)
-            if names is None:
-                names = [n for n in list(inp.map.actions) + list(inp.map.axes) if n not in GLOBAL_ACTIONS]
-            groups.append((title, list(names)))
+        title = self.title(self.mode_name)
+        groups: list[tuple[str, list[str]]] = [("Everywhere", list(self.global_actions)), (title, [])]
+        extra = {title: list(scene.help_rows(inp)) if scene is not None else []}
         return HelpOverlay.for_bindings(inp, groups, extra)
+
+    @property
+    def global_actions(self) -> list[str]:
+        """The actions every mode shares: the engine's, one per mode, and the hooks' own."""
+        base = list(BASE_ACTIONS)
+        modes = [MODE_ACTION_PREFIX + name for name in self.modes]
+        return base[:-1] + modes + base[-1:] + list(self.global_handlers)
 
     def _toggle_overlay(self, kind: type[Scene], make: Callable[[], Scene]) -> None:
         if isinstance(self.stack.top, kind):
@@ -395,8 +357,9 @@ class Engine:
             self._screenshot_pending = True
         if inp.pressed("toggle_hud"):
             self.ctx.show_hud = not self.ctx.show_hud
-        for action, mode in (("mode_navigator", "navigator"), ("mode_odyssey", "odyssey"), ("mode_faces", "faces")):
-            if inp.pressed(action):
+        for mode in self.modes:
+            action = MODE_ACTION_PREFIX + mode
+            if action in inp.map.actions and inp.pressed(action):
                 if mode == self.mode_name and len(self.stack.scenes) > 1:
                     while len(self.stack.scenes) > 1:
                         self.stack.pop()
@@ -430,7 +393,8 @@ class Engine:
                 self.stack.top.update(self.fixed.dt)
         self.stack.prune()
         self.surface = pygame.display.get_surface() or self.surface
-        if not getattr(self.mode_scene, "fills_screen", False):
+        scene = self.mode_scene
+        if scene is None or not scene.fills_screen:
             self.surface.fill(ui.BG)
         self.stack.draw(self.surface)
         for listener in list(self.frame_listeners):
@@ -484,14 +448,7 @@ class Engine:
             return
         self._shut_down = True
         try:
-            recording = getattr(self, "recording", None)
-            try:
-                if recording is not None:
-                    recording.stop(wait=True)
-            finally:
-                from game.recorder import finalize_all
-
-                finalize_all()
+            _run_all(self.shutdown_hooks)
         finally:
             while self.stack.scenes:
                 try:
@@ -501,3 +458,15 @@ class Engine:
             if quit_pygame:
                 ui.clear_caches()
                 pygame.display.quit()
+
+
+def _run_all(hooks: list[Callable[[], None]]) -> None:
+    """Call every hook in order; each runs even when an earlier one raised (the first error
+    is raised again at the end)."""
+    if not hooks:
+        return
+    first, *rest = hooks
+    try:
+        first()
+    finally:
+        _run_all(rest)

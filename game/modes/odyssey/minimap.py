@@ -19,7 +19,7 @@ import math
 import numpy as np
 import pygame
 
-from game import ui
+from latent_odyssey.game.engine import ui
 
 MAX_POINTS = 1500  # sample points shown (more only cost time)
 MAP_FILL = 0.46  # the bounds' half-diagonal spans this fraction of the map size

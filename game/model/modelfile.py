@@ -41,6 +41,8 @@ from pathlib import Path
 
 import numpy as np
 
+from latent_odyssey.game.model.providers import make_session
+
 METADATA_KEY = "latent_odyssey"
 FORMAT_VERSION = 1
 KINDS = ("digits", "fashion", "faces")
@@ -283,8 +285,6 @@ def open_model(path: Path, provider: str = "auto"):
 
     Every failure raises ModelFileError with one sentence naming the file.
     """
-    from game.providers import make_session
-
     path = Path(path)
     if not path.exists():
         raise ModelFileError(f"Model file {path} does not exist.")
@@ -318,8 +318,6 @@ def open_model(path: Path, provider: str = "auto"):
 
 def open_encoder(decoder_path: Path, meta: ModelMeta, provider: str = "auto"):
     """Open the encoder named in the metadata (beside the decoder), or return None if absent."""
-    from game.providers import make_session
-
     if not meta.encoder_file:
         return None
     path = Path(decoder_path).with_name(meta.encoder_file)

@@ -6,8 +6,13 @@ A scene is a mode (navigator, odyssey, faces) or an overlay (help, pause) with f
 * ``exit()``      when it leaves the stack
 * ``handle(inp)`` once per frame, after the frame's events: read ``inp.pressed(action)``,
   ``inp.held(action)``, ``inp.axis(name)``; never ``pygame.K_*``
-* ``update(dt)``  fixed-step simulation (dt in seconds, see ``game.flight.FixedStep``)
-* ``draw(surface)`` variable-rate drawing onto the whole window surface
+* ``update(dt)``  fixed-step simulation (dt in seconds, see ``engine.clock.FixedStep``)
+* ``draw(surface)`` variable-rate drawing onto the whole window surface; it never changes
+  the simulation's state
+
+A mode is a :class:`ModeScene`, which adds the protocol the engine and the capture layer use
+(and nothing else of a mode's): ``title``, ``fills_screen``, ``supports(meta)``,
+``help_rows(inp)``, ``latent()``, ``snapshot()``, ``restore(state, dt)`` and ``freeze()``.
 
 Only the top scene handles input and updates; drawing starts at the highest opaque scene
 and goes up, so overlays draw over the mode below them.
@@ -15,17 +20,18 @@ and goes up, so overlays draw over the mode below them.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, ClassVar
 
-if TYPE_CHECKING:
-    import pygame
+import numpy as np
+import pygame
 
-    from game.decoder import Decoder
-    from game.input import InputState
-    from game.modelfile import ModelMeta
+from latent_odyssey.game.engine.input import InputState
+from latent_odyssey.game.model.decoder import Decoder
+from latent_odyssey.game.model.modelfile import ModelMeta
 
 
 @dataclass
@@ -84,14 +90,68 @@ class Scene:
         pass
 
 
-class ModeScene(Scene):
+class ModeScene(Scene, ABC):
     """A mode on the open model (Navigator, Odyssey, Face Studio): ``enter`` also sets
-    ``self.meta`` (ModelMeta) and ``self.decoder`` (Decoder) from ``ctx.model``."""
+    ``self.meta`` (ModelMeta) and ``self.decoder`` (Decoder) from ``ctx.model``.
+
+    The protocol every mode implements completely (the engine, flight logs, recording and
+    replay call nothing else of a mode):
+
+    * ``title``: the mode's name for people; ``fills_screen``: True when ``draw`` paints
+      every pixel (the engine then skips clearing the window)
+    * ``supports(meta)`` (class method): None when the mode can show the model, else one
+      sentence saying why not
+    * ``help_rows(inp)``: (what, keys, controller) rows for the help overlay
+    * ``latent()``: the full latent (D,) on screen now, or None
+    * ``snapshot()``: the state as a JSON-able dict; ``restore(state, dt)`` puts the scene
+      exactly in such a state (values may be interpolated between two snapshots; ``dt`` is
+      the replay time since the previous restore, for the mode's own animations)
+    * ``freeze()``: stop background work (decode-ahead), so frames depend on time alone
+    """
+
+    title: ClassVar[str] = "Mode"
+    fills_screen: ClassVar[bool] = False
 
     def enter(self, ctx: GameContext) -> None:
         super().enter(ctx)
         self.meta = ctx.model.meta
         self.decoder = ctx.model.decoder
+
+    @classmethod
+    @abstractmethod
+    def supports(cls, meta: ModelMeta) -> str | None:
+        """None when this mode can show ``meta``, else one sentence saying why not."""
+
+    @abstractmethod
+    def help_rows(self, inp: InputState) -> list[tuple[str, str, str]]:
+        """(what, keys, controller) rows for the help overlay, in the mode's wording."""
+
+    @abstractmethod
+    def latent(self) -> np.ndarray | None:
+        """The full latent on screen now.  # (D,) float64, or None"""
+
+    @abstractmethod
+    def snapshot(self) -> dict[str, Any]:
+        """The state as a JSON-able dict (numbers, strings, booleans, lists, None)."""
+
+    @abstractmethod
+    def restore(self, state: dict[str, Any], dt: float = 0.0) -> None:
+        """Put the scene in a ``snapshot()`` state; ``dt`` advances its own animations."""
+
+    def freeze(self) -> None:  # noqa: B027 (a hook: most modes have no background work)
+        """Stop background work so that frames depend on nothing but time."""
+
+    def view_settings(self) -> dict[str, bool]:
+        """The context's display toggles, for ``snapshot()``."""
+        return {"smooth": self.ctx.smooth, "show_hud": self.ctx.show_hud} if self.ctx else {}
+
+    def restore_view_settings(self, state: Mapping[str, Any]) -> None:
+        """Set the context's display toggles from a snapshot (others are ignored)."""
+        if self.ctx is None:
+            return
+        for key in ("smooth", "show_hud"):
+            if isinstance(state.get(key), bool):
+                setattr(self.ctx, key, state[key])
 
     def toggle_smooth(self) -> None:
         """The ``smooth_toggle`` action: smooth (bilinear) or crisp (nearest) scaling of
@@ -99,6 +159,20 @@ class ModeScene(Scene):
         ctx = self.ctx
         ctx.smooth = not ctx.smooth
         ctx.notify("Smooth image scaling" if ctx.smooth else "Crisp (nearest) image scaling")
+
+
+def state_array(state: Mapping[str, Any], key: str, n: int | None = None) -> np.ndarray | None:
+    """``state[key]`` as a finite float64 vector (of length ``n`` when given), else None."""
+    value = state.get(key)
+    if value is None:
+        return None
+    try:
+        arr = np.asarray(value, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        return None
+    if (n is not None and arr.size != n) or not np.all(np.isfinite(arr)):
+        return None
+    return arr
 
 
 def worded_help_rows(

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import pygame
 
-from game import ui
-from game.input import InputState
-from game.scene import Scene
+from latent_odyssey.game.engine import ui
+from latent_odyssey.game.engine.input import InputState
+from latent_odyssey.game.engine.scene import Scene
 
 Row = tuple[str, str, str]  # (what it does, keys and mouse, controller)
 Section = tuple[str, list[Row]]

@@ -40,10 +40,17 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
+import pygame
 
-from game import flightlog, paths
-from game.cliutil import EXIT_FAILURE, EXIT_USAGE, ensure_writable, split_size
-from game.modelfile import ModelMeta
+from latent_odyssey.game.capture import flightlog
+from latent_odyssey.game.capture.encoder import RecorderError, VideoRecorder, frame_array
+from latent_odyssey.game.cliutil import ensure_writable, split_size
+from latent_odyssey.game.engine.app import FIXED_DT_S, Engine, EngineError, mode_reason
+from latent_odyssey.game.engine.clock import FixedStep
+from latent_odyssey.game.model.modelfile import ModelMeta, open_model
+from latent_odyssey.game.modes.faces.scene import MORPH_S, FaceState, face_base
+from latent_odyssey.game.modes.odyssey.tours import TOUR_KINDS
+from latent_odyssey.game.modes.registry import MODES
 
 DEFAULT_SECONDS = 10.0
 DEFAULT_FPS = 30  # video frames per second (MP4)
@@ -179,23 +186,17 @@ def headless_engine(model_path: Path, mode: str, size: tuple[int, int], seed: in
     """
     os.environ["SDL_VIDEODRIVER"] = "dummy"
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-    import pygame
-
-    from game import app
-    from game.flight import FixedStep
-    from game.modelfile import open_model
-
-    cls, reason = app.load_mode_class(mode)
+    cls = MODES.get(mode)
     if cls is None:
-        raise RenderError(reason)
+        raise RenderError(f"There is no mode called {mode!r}.")
     _session, meta = open_model(Path(model_path), "cpu")
-    reason = app.mode_reason(mode, cls, meta)
+    reason = mode_reason(cls, meta)
     if reason:
         reason = reason.rstrip(".").split("; press M")[0]
         raise RenderError(f"{reason}.")
     try:
-        engine = app.Engine(model_path, mode=mode, provider=provider, size=size, headless=True, seed=seed)
-    except app.EngineError as exc:
+        engine = Engine(model_path, MODES, mode=mode, provider=provider, size=size, headless=True, seed=seed)
+    except EngineError as exc:
         raise RenderError(str(exc)) from None
     if engine.mode_name != mode:
         notices = [text for text, _ in engine.ctx.notices]
@@ -203,18 +204,15 @@ def headless_engine(model_path: Path, mode: str, size: tuple[int, int], seed: in
         raise RenderError(notices[-1] if notices else f"The {mode} mode could not start.")
     if engine.surface.get_size() != tuple(size):  # below the window minimum: the dummy driver obliges
         engine.surface = pygame.display.set_mode(size)
-    engine.fixed = FixedStep(app.FIXED_DT_S, max_steps=NO_STEP_LIMIT)
+    engine.fixed = FixedStep(FIXED_DT_S, max_steps=NO_STEP_LIMIT)
     deterministic(engine)
     return engine
 
 
-def deterministic(engine: Any) -> None:
-    """Stop the mode's background decode-ahead worker: frames then depend on nothing but time."""
-    scene = engine.mode_scene
-    ahead = getattr(scene, "ahead", None)
-    if ahead is not None and hasattr(ahead, "stop"):
-        ahead.stop()
-        scene.ahead = None
+def deterministic(engine: Engine) -> None:
+    """Stop the mode's background work (``freeze``): frames then depend on nothing but time."""
+    if engine.mode_scene is not None:
+        engine.mode_scene.freeze()
 
 
 def switch_mode(engine: Any, mode: str) -> None:
@@ -227,14 +225,6 @@ def switch_model(engine: Any, model_path: Path, mode: str) -> None:
     if not engine._set_model(Path(model_path)) or not engine._start_mode(mode):
         raise RenderError(f"Cannot show {model_path} in the {mode} mode.")
     deterministic(engine)
-
-
-def frame_array(surface: Any) -> np.ndarray:
-    """A pygame surface as (H, W, 3) uint8 RGB (one conversion; faster than surfarray)."""
-    import pygame
-
-    w, h = surface.get_size()
-    return np.frombuffer(pygame.image.tobytes(surface, "RGB"), np.uint8).reshape(h, w, 3)
 
 
 class Progress:
@@ -314,8 +304,6 @@ def render_frames(
 
     ``log``: also write ``OUT.flight.jsonl`` beside the video.
     """
-    from game.recorder import RecorderError, VideoRecorder
-
     try:
         recorder = VideoRecorder(out, size, fps=fps, gif=gif, blocking=True, crf=OFFLINE_CRF,
                                  preset=preset, queue_frames=RENDER_QUEUE_FRAMES)
@@ -377,33 +365,6 @@ def render_frames(
 # ----------------------------------------------------------------------------- tours and morphs
 
 
-def start_tour(scene: Any, kind: str, seed: int) -> None:
-    """Put the Odyssey ship on the start of a ``kind`` tour and engage the autopilot.
-
-    Uses the scene's ``start_tour(kind, seed)`` when it has one; otherwise drives the
-    OdysseyScene internals (``_ensure_tour``, ``_start_autopilot``) defensively.
-    """
-    own = getattr(scene, "start_tour", None)
-    if callable(own):
-        own(kind, seed=seed)
-        return
-    from game.flight import quat_look_rotation
-
-    try:
-        scene.tour_kind = kind
-        scene._tour_seed = int(seed)
-        scene.tour = None
-        tour = scene._ensure_tour()
-        path = tour.path
-        scene.ship.position = np.asarray(path.point_at(0.0), np.float64).copy()
-        scene.ship.velocity = np.zeros(3)
-        ahead = 0.02 * path.length
-        scene.ship.orientation = quat_look_rotation(path.tangent_at(ahead))
-        scene._start_autopilot()
-    except AttributeError as exc:
-        raise RenderError(f"The Odyssey mode of this build cannot fly tours headless ({exc}).") from None
-
-
 def render_tour(
     model_path: Path,
     out: Path,
@@ -421,8 +382,6 @@ def render_tour(
     preset: str = OFFLINE_PRESET,
 ) -> RenderResult:
     """Fly the Odyssey autopilot along a tour for ``seconds`` and encode it to ``out``."""
-    from game.tours import TOUR_KINDS
-
     if tour not in TOUR_KINDS:
         raise RenderError(f"Unknown tour {tour!r}; choose one of {', '.join(TOUR_KINDS)}.")
     out, gif = check_output(out, gif)
@@ -433,7 +392,7 @@ def render_tour(
     try:
         scene.tunnel = bool(tunnel)
         scene.grid = bool(grid)
-        start_tour(scene, tour, seed)
+        scene.start_tour(tour, seed=seed)
     except BaseException:
         engine.shutdown()
         raise
@@ -447,8 +406,6 @@ def render_tour(
 
 def random_face(meta: ModelMeta, seed: int) -> np.ndarray:
     """The Face studio's opening face under ``seed`` (``faces.face_base`` with ``default_rng(seed)``).  # (D,)"""
-    from game.faces import face_base
-
     return face_base(meta, np.random.default_rng(seed))
 
 
@@ -467,15 +424,6 @@ def render_morph(
     preset: str = OFFLINE_PRESET,
 ) -> RenderResult:
     """Render the Face studio morphing from the random face of ``a_seed`` to that of ``b_seed``."""
-    from game import app
-
-    cls, reason = app.load_mode_class("faces")
-    if cls is None:
-        raise RenderError("Face morph rendering needs the face studio mode, which this build does not have yet.")
-    try:
-        from game.faces import MORPH_S, FaceState
-    except ImportError:
-        raise RenderError("Face morph rendering needs the face studio mode, which this build does not have yet.") from None
     out, gif = check_output(out, gif)
     check_size(size)
     seconds = MORPH_S if seconds is None else seconds
@@ -483,7 +431,7 @@ def render_morph(
     engine = headless_engine(model_path, "faces", size, a_seed, provider)
     scene = engine.mode_scene
     try:
-        k = len(getattr(scene, "names", []))
+        k = scene.n_attrs
         scene.state = FaceState(random_face(scene.meta, a_seed), np.zeros(k))
         scene.save("A")
         scene.state = FaceState(random_face(scene.meta, b_seed), np.zeros(k))
@@ -492,11 +440,8 @@ def render_morph(
         scene.morph()
         if scene.anim is not None:
             # the last frame is exactly B (simulation time moves in whole FIXED_DT_S steps)
-            scene.anim.duration = max(app.FIXED_DT_S, (n_frames - 1) / fps - app.FIXED_DT_S)
+            scene.anim.duration = max(FIXED_DT_S, (n_frames - 1) / fps - FIXED_DT_S)
         engine.ctx.notices.clear()
-    except AttributeError as exc:
-        engine.shutdown()
-        raise RenderError(f"The face studio of this build cannot render morphs headless ({exc}).") from None
     except BaseException:
         engine.shutdown()
         raise
@@ -506,131 +451,3 @@ def render_morph(
 
     return render_frames(engine, out, size, fps, n_frames, step, gif=gif, progress=progress,
                          log=log, preset=preset)
-
-
-# ----------------------------------------------------------------------------- command line
-
-DEFAULT_TOUR_MODEL = "mnist-3d"
-DEFAULT_MORPH_MODEL = "faces"
-
-
-def _argtype(parse: Callable[[str], Any]) -> Callable[[str], Any]:
-    """An argparse ``type=`` from a parser that raises RenderError (argparse shows its sentence)."""
-    import argparse
-
-    def convert(value: str) -> Any:
-        try:
-            return parse(value)
-        except RenderError as exc:
-            raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
-
-    convert.__name__ = parse.__name__.replace("parse_", "")
-    return convert
-
-
-def add_record_parser(sub: Any) -> Any:
-    """Register ``odyssey record`` on an argparse subparsers object."""
-    from game.tours import TOUR_KINDS
-
-    p = sub.add_parser(
-        "record", help="render an autopilot tour or a face morph to a video, no window",
-        description="Render an Odyssey autopilot tour (or a Face studio morph) headless to an "
-                    "H.264 MP4 or an animated GIF, deterministically for a given --seed.",
-    )
-    p.add_argument("--model", metavar="NAME|PATH",
-                   help=f"a shipped model name or a .onnx path (default {DEFAULT_TOUR_MODEL}; {DEFAULT_MORPH_MODEL} with --morph)")
-    p.add_argument("--tour", choices=TOUR_KINDS, help="the autopilot tour (default centroids)")
-    p.add_argument("--morph", type=_argtype(parse_morph), metavar="A_SEED:B_SEED",
-                   help="render the Face studio morph between two random faces instead of a tour")
-    p.add_argument("--seconds", type=_argtype(parse_seconds), metavar="S",
-                   help=f"video length (default {DEFAULT_SECONDS:g}; a morph's own length with --morph)")
-    p.add_argument("--tunnel", action="store_true", help="tunnel view on")
-    p.add_argument("--grid", action="store_true", help="neighbour grid on")
-    p.add_argument("--seed", type=_argtype(parse_seed), default=DEFAULT_SEED, metavar="N",
-                   help="seed for the random tour and the scene (default 0)")
-    p.add_argument("--no-log", dest="log", action="store_false",
-                   help="do not write OUT.flight.jsonl beside the video")
-    _add_video_arguments(p, DEFAULT_SIZE, "video size (default 1280x720)",
-                         f"frames per second (default {DEFAULT_FPS}, {DEFAULT_GIF_FPS} for a GIF)")
-    return p
-
-
-def add_replay_parser(sub: Any) -> Any:
-    """Register ``odyssey replay`` on an argparse subparsers object."""
-    p = sub.add_parser(
-        "replay", help="re-render a recorded flight log to a video at any size",
-        description="Re-render a flight log (NAME.flight.jsonl, written beside every recording) "
-                    "headless at any size and frame rate.",
-    )
-    p.add_argument("log", type=Path, metavar="LOG", help="a .flight.jsonl flight log")
-    _add_video_arguments(p, None, "video size (default: as recorded)", "frames per second (default: as recorded)")
-    return p
-
-
-def _add_video_arguments(p: Any, size_default: tuple[int, int] | None, size_help: str, fps_help: str) -> None:
-    """OUT, --size, --fps, --gif, --provider and --quiet: what ``record`` and ``replay`` share."""
-    p.add_argument("out", type=Path, metavar="OUT", help="the video file: .mp4, .mov, .mkv or .gif")
-    p.add_argument("--size", type=_argtype(parse_size), default=size_default, metavar="WxH", help=size_help)
-    p.add_argument("--fps", type=_argtype(parse_fps), metavar="F", help=fps_help)
-    p.add_argument("--gif", action="store_true", help="an animated GIF (also when OUT ends in .gif)")
-    p.add_argument("--provider", choices=("auto", "cpu", "cuda"), default="auto",
-                   help="ONNX Runtime provider (default auto)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-
-
-def _report(result: RenderResult) -> None:
-    real_s = result.frames / result.fps
-    speed = real_s / result.wall_s if result.wall_s > 0 else math.inf
-    log = f" and {result.log_path}" if result.log_path is not None else ""
-    print(f"Wrote {result.path}{log}: {result.frames} frames at {result.size[0]}x{result.size[1]}, "
-          f"{result.fps} fps, rendered in {result.wall_s:.1f} s ({result.render_fps:.1f} frames/s, "
-          f"{speed:.2f}x real time).")
-
-
-def _run(command: Callable[[], RenderResult]) -> int:
-    """Run a render command: one sentence on stderr and an exit status for every failure."""
-    from game.modelfile import ModelFileError
-    from game.recorder import install_signal_finalizers
-
-    try:
-        install_signal_finalizers()
-        _report(command())
-        return 0
-    except (RenderError, flightlog.FlightLogError) as exc:
-        print(f"odyssey: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except ModelFileError as exc:
-        print(f"odyssey: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
-    except OSError as exc:
-        print(f"odyssey: {getattr(exc, 'strerror', None) or exc} ({getattr(exc, 'filename', '') or 'I/O error'}).",
-              file=sys.stderr)
-        return EXIT_FAILURE
-
-
-def cmd_record(args: Any) -> int:
-    """``odyssey record``: a tour, or a morph with ``--morph``."""
-    def command() -> RenderResult:
-        gif = True if args.gif else None
-        fps = args.fps
-        if fps is None:
-            fps = DEFAULT_GIF_FPS if (args.gif or Path(args.out).suffix.lower() == ".gif") else DEFAULT_FPS
-        if args.morph is not None:
-            if args.tour is not None or args.tunnel or args.grid:
-                raise RenderError("--morph renders the Face studio; it takes no --tour, --tunnel or --grid.")
-            model = paths.require_model(args.model or DEFAULT_MORPH_MODEL, RenderError)
-            a, b = args.morph
-            return render_morph(model, args.out, a, b, args.seconds, fps, args.size, gif,
-                                args.provider, not args.quiet, args.log)
-        model = paths.require_model(args.model or DEFAULT_TOUR_MODEL, RenderError)
-        return render_tour(model, args.out, args.tour or "centroids",
-                           DEFAULT_SECONDS if args.seconds is None else args.seconds, fps, args.size,
-                           args.tunnel, args.grid, args.seed, gif, args.provider, not args.quiet, args.log)
-
-    return _run(command)
-
-
-def cmd_replay(args: Any) -> int:
-    """``odyssey replay LOG OUT``."""
-    return _run(lambda: flightlog.replay(args.log, args.out, args.size, args.fps,
-                                         True if args.gif else None, args.provider, not args.quiet))

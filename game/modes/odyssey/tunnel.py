@@ -34,8 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 import pygame
 
-from game.flight import quat_to_matrix
-from game.spline import Path
+from latent_odyssey.game.modes.odyssey.flight import quat_to_matrix
+from latent_odyssey.game.modes.odyssey.spline import Path
 
 FOV_Y_DEG = 60.0  # vertical field of view of the ship camera
 LAYER_SIZE = 0.8  # a layer is a square this many spacings wide
@@ -165,7 +165,7 @@ GRID_OFFSETS = np.array([(i, j) for j in (1, 0, -1) for i in (-1, 0, 1)], dtype=
 
 def grid_steps(rail: Rail, s0: float, s1: float, spacing: float) -> np.ndarray:
     """Quantised rail coordinates of the grid centres met from ``s0`` to ``s1`` (inclusive),
-    one every half spacing (``grid_plan`` rounds ``s`` to the nearest of them).  # -> (M,)"""
+    one every half spacing.  # -> (M,)"""
     step = 0.5 * rail.step_size(spacing)
     n = np.arange(round(s0 / step), round(s1 / step) + 1, dtype=np.int64)
     return rail.wrap(n, step)
@@ -182,11 +182,6 @@ def grid_points(rail: Rail, centres: np.ndarray, cell: float) -> np.ndarray:
     right, up = rail.axes(centres)  # (M, 3) each
     off = GRID_OFFSETS[None, :, 0:1] * right[:, None, :] + GRID_OFFSETS[None, :, 1:2] * up[:, None, :]
     return mid[:, None, :] + cell * off
-
-
-def grid_plan(rail: Rail, s: float, spacing: float, cell: float) -> np.ndarray:
-    """The 3x3 grid at the grid centre nearest ``s`` (see ``grid_steps``).  # -> (9, 3)"""
-    return grid_points(rail, grid_steps(rail, s, s, spacing), cell)[0]
 
 
 # ---------------------------------------------------------------------------- drawing

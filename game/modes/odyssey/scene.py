@@ -40,8 +40,11 @@ import math
 import numpy as np
 import pygame
 
-from game import ui
-from game.flight import (
+from latent_odyssey.game.engine import ui
+from latent_odyssey.game.engine.scene import GameContext, ModeScene
+from latent_odyssey.game.model.ahead import DecodeAhead
+from latent_odyssey.game.model.modelfile import ModelMeta
+from latent_odyssey.game.modes.odyssey.flight import (
     MAX_SPEED_U_S,
     Ship,
     ShipControls,
@@ -50,11 +53,9 @@ from game.flight import (
     quat_slerp,
     quat_to_matrix,
 )
-from game.minimap import Minimap
-from game.modelfile import ModelMeta
-from game.scene import GameContext, ModeScene
-from game.tours import TOUR_KINDS, DecodeAhead, Tour, make_tour
-from game.tunnel import (
+from latent_odyssey.game.modes.odyssey.minimap import Minimap
+from latent_odyssey.game.modes.odyssey.tours import TOUR_KINDS, Tour, make_tour
+from latent_odyssey.game.modes.odyssey.tunnel import (
     Camera,
     Layer,
     LineRail,
@@ -140,14 +141,13 @@ HELP_TEXT = (
     ("class_prev", "Select the previous class"),
     ("smooth_toggle", "Smooth / crisp image scaling"),
 )
-HELP_ACTIONS = tuple(name for name, _ in HELP_TEXT)
 
 
 class OdysseyScene(ModeScene):
     """The 3-D flight mode (see the module docstring). ``prefetch=False`` disables the worker."""
 
     name = "odyssey"
-    HELP_ACTIONS = HELP_ACTIONS
+    title = "Odyssey"
 
     def __init__(self, prefetch: bool = True) -> None:
         super().__init__()
@@ -246,6 +246,10 @@ class OdysseyScene(ModeScene):
             self.ahead = DecodeAhead(self.decoder)
 
     def exit(self) -> None:
+        self.freeze()
+
+    def freeze(self) -> None:
+        """Stop the decode-ahead worker: every later frame decodes what it shows itself."""
         if self.ahead is not None:
             self.ahead.stop()
             self.ahead = None
@@ -257,7 +261,7 @@ class OdysseyScene(ModeScene):
         d = self.meta.latent_dim
         old_extent = getattr(self, "extent", None)
         if keep_position:
-            self.base = self.current_latent()
+            self.base = self.latent()
         cycle = d // math.gcd(d, 3)
         self.sub_index = index % cycle
         start = 3 * self.sub_index
@@ -279,7 +283,7 @@ class OdysseyScene(ModeScene):
                 self.mode = "manual"
                 self._lay_rail()
 
-    def current_latent(self) -> np.ndarray:
+    def latent(self) -> np.ndarray:
         """The full latent vector (D,) at the ship."""
         return self.to_latent(self.ship.position[None])[0].astype(np.float64)
 
@@ -531,7 +535,7 @@ class OdysseyScene(ModeScene):
     def snapshot(self) -> dict:
         """The scene's state for flight logs (``game.flightlog``): JSON-able, see ``restore``."""
         state = {
-            "z": self.current_latent().tolist(),
+            "z": self.latent().tolist(),
             "position": self.ship.position.tolist(),
             "orientation": self.ship.orientation.tolist(),
             "velocity": self._velocity.tolist(),
@@ -930,7 +934,7 @@ class OdysseyScene(ModeScene):
         y += int(24 * u)
         self._text(surface, "NEAR", (x, y), fl, ui.DIM)
         if self.n_classes:
-            z = self.current_latent()
+            z = self.latent()
             d2 = np.sum((self.centroids_full - z[None]) ** 2, axis=1)
             k = int(np.argmin(d2))
             col = ui.class_colour(k)

@@ -11,20 +11,16 @@ Waypoints are ordered into a short loop (greedy nearest neighbour, then 2-opt), 
 does not cross itself needlessly. Everything is numpy and deterministic: the same model,
 subspace and seed always give the same tour.
 
-:class:`DecodeAhead` is a daemon thread that calls ``decoder.decode_batch`` for latents the
-game will need soon (the tunnel layers and grid cells along the path ahead), so they are in
-the decoder's cache when the ship arrives. onnxruntime releases the GIL while it runs, so the
-frame loop keeps drawing meanwhile. A new ``submit`` replaces the request being worked on.
+The way ahead is decoded by :class:`latent_odyssey.game.model.ahead.DecodeAhead`.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import numpy as np
 
-from game.spline import Path
+from latent_odyssey.game.modes.odyssey.spline import Path
 
 TOUR_KINDS = ("centroids", "dense", "random")
 DENSE_K = 8  # k-means centres in the dense tour
@@ -33,7 +29,6 @@ KMEANS_MAX_ITERS = 100
 RANDOM_TOUR_POINTS = 8
 RANDOM_TOUR_SEED = 1234
 RANDOM_TOUR_MARGIN = 0.15  # fraction of each bound's width kept clear at both ends
-AHEAD_CHUNK = 8  # images per decode in the worker (small, so a new request is picked up soon)
 
 
 # ---------------------------------------------------------------------------- k-means
@@ -192,74 +187,3 @@ def _kept_rows(pts: np.ndarray, kept: np.ndarray) -> list[int]:
             out.append(i)
             j += 1
     return out
-
-
-# ---------------------------------------------------------------------------- decode ahead
-
-
-class DecodeAhead:
-    """A daemon thread that decodes requested latents into the decoder's cache.
-
-    ``submit(zs)`` (N, D) replaces whatever was pending (the newest plan wins; rows are
-    decoded in order, so put the soonest first). ``stop()`` ends the thread and joins it.
-    """
-
-    def __init__(self, decoder, chunk: int = AHEAD_CHUNK) -> None:
-        self.decoder = decoder
-        self.chunk = int(chunk)
-        self.images_requested = 0  # rows handed to decode_batch so far
-        self.batches = 0  # decode_batch calls so far
-        self._pending: np.ndarray | None = None
-        self._cond = threading.Condition()
-        self._stop = False
-        self._busy = False
-        self._thread = threading.Thread(target=self._loop, name="odyssey-decode-ahead", daemon=True)
-        self._thread.start()
-
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
-
-    def submit(self, zs: np.ndarray) -> None:
-        """Ask for ``zs`` (N, D) to be decoded soon (replaces the previous request)."""
-        with self._cond:
-            self._pending = np.array(zs, dtype=np.float32, copy=True)
-            self._cond.notify()
-
-    def wait_idle(self, timeout: float = 5.0) -> bool:
-        """Block until nothing is pending or running (for tests and benchmarks)."""
-        with self._cond:
-            return self._cond.wait_for(
-                lambda: self._pending is None and not self._busy, timeout=timeout
-            )
-
-    def stop(self, timeout: float = 2.0) -> None:
-        """Stop the thread (the current chunk finishes first) and join it."""
-        with self._cond:
-            self._stop = True
-            self._pending = None
-            self._cond.notify_all()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
-
-    def _loop(self) -> None:
-        while True:
-            with self._cond:
-                self._cond.wait_for(lambda: self._stop or self._pending is not None)
-                if self._stop:
-                    self._busy = False
-                    self._cond.notify_all()
-                    return
-                work, self._pending = self._pending, None
-                self._busy = True
-            for i in range(0, len(work), self.chunk):
-                with self._cond:
-                    if self._stop or self._pending is not None:
-                        break
-                part = work[i : i + self.chunk]
-                self.decoder.decode_batch(part)
-                self.batches += 1
-                self.images_requested += len(part)
-            with self._cond:
-                self._busy = False
-                self._cond.notify_all()

@@ -1,0 +1,1 @@
+"""Default assets: ``controls.toml`` (the default bindings; package data)."""

@@ -1,0 +1,1 @@
+"""In-game recording, the video encoder, flight logs, headless rendering and replay."""
