@@ -161,7 +161,8 @@ def test_autopilot_follows_the_tour_path(rig: Rig) -> None:
     rig.tap(pygame.K_o)
     assert s.mode == "autopilot" and s.tour is not None
     tour, path = s.tour, s.tour.path
-    first = tour.next_stop(s.tour_s)
+    joined_s = (s.tour_s + JOIN_S * TOUR_SPEED_FRACTION * s.extent) % path.length
+    first = tour.next_stop(joined_s)  # the first stop after the ship has joined the path
     targets = [(first + i) % len(tour.waypoints) for i in range(3)]
     closest = {t: np.inf for t in targets}
     to_third = (path.waypoint_distances[targets[-1]] - s.tour_s) % path.length
