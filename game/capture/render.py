@@ -48,7 +48,8 @@ from latent_odyssey.game.cliutil import ensure_writable, split_size
 from latent_odyssey.game.engine.app import FIXED_DT_S, Engine, EngineError, mode_reason
 from latent_odyssey.game.engine.clock import FixedStep
 from latent_odyssey.game.model.modelfile import ModelMeta, open_model
-from latent_odyssey.game.modes.faces.scene import MORPH_S, FaceState, face_base
+from latent_odyssey.game.modes.faces.scene import MORPH_S
+from latent_odyssey.game.modes.faces.state import FaceState, face_base
 from latent_odyssey.game.modes.odyssey.tours import TOUR_KINDS
 from latent_odyssey.game.modes.registry import MODES
 

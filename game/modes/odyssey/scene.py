@@ -27,9 +27,13 @@ Any flight input while the autopilot flies pauses it (a notice says so); ``autop
 resumes it from the nearest point of the tour. Leaving the populated region (``meta.bounds()``)
 fogs the view toward a haze and shows a warning while the ship's soft wall pulls it back.
 
+This module holds the scene's state, its input handling (``handle``) and simulation
+(``update``), and says what each frame shows (``frame_points``); ``view.py`` draws the frames
+and ``hud.py`` the HUD over them, reading the scene and changing nothing in it.
+
 Frame contract: ``draw`` makes exactly one ``Decoder.decode_batch`` call per frame holding
 every image the frame shows (tunnel layers or the view at the ship, plus the 9 grid cells),
-so at most one onnxruntime run per frame; a worker thread (:class:`game.tours.DecodeAhead`)
+so at most one onnxruntime run per frame; a worker thread (:class:`game.model.ahead.DecodeAhead`)
 decodes the predictable way ahead (along the rail) into the decoder's cache meanwhile.
 """
 
@@ -40,46 +44,31 @@ import math
 import numpy as np
 import pygame
 
-from latent_odyssey.game.engine import ui
 from latent_odyssey.game.engine.scene import GameContext, ModeScene
 from latent_odyssey.game.model.ahead import DecodeAhead
 from latent_odyssey.game.model.modelfile import ModelMeta
 from latent_odyssey.game.modes.odyssey.flight import (
-    MAX_SPEED_U_S,
     Ship,
     ShipControls,
     quat_identity,
     quat_look_rotation,
     quat_slerp,
-    quat_to_matrix,
 )
-from latent_odyssey.game.modes.odyssey.minimap import Minimap
+from latent_odyssey.game.modes.odyssey.hud import draw_unsupported
 from latent_odyssey.game.modes.odyssey.tours import TOUR_KINDS, Tour, make_tour
 from latent_odyssey.game.modes.odyssey.tunnel import (
-    Camera,
-    Layer,
     LineRail,
     PathRail,
-    TunnelCompositor,
-    blit_zoomed,
-    focal_px,
     grid_points,
     grid_steps,
     layer_plan,
-    radial_background,
     smoothstep,
 )
+from latent_odyssey.game.modes.odyssey.view import OdysseyView
 
-# ----- view
-RENDER_SCALE = 0.5  # the decoded view is composed at this fraction of the window, then scaled up
-VIEW_FRACTION = 0.86
-SINGLE_TINT = 0.3  # how strongly the single view takes on its class colour  # the single decoded view's height / window height (tunnel off)
-BG_INNER = (20, 24, 52)
-BG_OUTER = (4, 5, 12)
-HAZE = (70, 46, 96)  # fog colour outside the populated region
+# ----- fog outside the populated region
 FOG_MAX = 0.62  # fog never hides the view completely
 FOG_FULL_EXTENT = 0.35  # fog reaches FOG_MAX this far outside, as a fraction of the mean extent
-DARK_BORDER_MEAN = 100  # decoded borders darker than this (0..255) count as a dark background
 # ----- flight
 FLIGHT_EXTENT_U = 8.0  # the ship's physics (game.flight) runs in a world scaled so the bounds'
 # mean extent is this many flight units; latents differ in scale from model to model
@@ -102,22 +91,10 @@ TAKEOVER_INPUT = 0.2  # |axis| above this while on autopilot hands control to th
 WARP_S = 0.8  # warp jump duration
 WARP_TURN_RATE_PER_S = 12.0
 FLASH_S = 0.35  # arrival flash
-AHEAD_S = 1.5
+AHEAD_S = 1.5  # the decode-ahead worker looks this many seconds of travel ahead
 TRACK_SAMPLES = 4096  # the tour loop is tabulated at this many points for the ship's motion
-MAP_PATH_POINTS = 128  # of which the minimap draws this many  # the decode-ahead worker looks this many seconds of travel ahead
-# ----- particles
-DUST_COUNT = 220
-DUST_RADIUS_SPACINGS = 3.0  # dust fills a cube of this half-size (in default spacings) around the ship
-DUST_STREAK_S = 0.06  # streak length = distance travelled in this time
-STREAK_COUNT = 64  # radial warp streaks
-# ----- HUD
-HUD_MARGIN = 16
-READOUT_CLEARANCE = 30  # the engine's FPS readout sits in the top-right corner above our panel
-PANEL_W, PANEL_H = 318, 142
-MINIMAP_SIZE = 196
-GRID_CELL = 76
-PANEL_COLOUR = (14, 18, 34)
-EDGE = (70, 120, 200)
+MAP_PATH_POINTS = 128  # of which the minimap draws this many
+# ----- help and controls
 SUBSPACE_ACTIONS = ("subspace_next", "slerp_toggle")  # first one that exists in the controls
 # (action or axis, what it does in Odyssey) for the help overlay, in reading order
 HELP_TEXT = (
@@ -162,13 +139,22 @@ class OdysseyScene(ModeScene):
         self.tour_kind = TOUR_KINDS[0]
         self.tour_s = 0.0
         self.selected_class = 0
-        self.last_batch_size = 0  # images in the latest frame's decode_batch call
-        self.frames = 0
-        self.grid_rects: list[pygame.Rect] = []  # where the 9 grid cells were drawn last
+        self.frames = 0  # frames drawn
         self.ahead: DecodeAhead | None = None
+        self.view: OdysseyView | None = None  # made on enter, for a model that can be flown
+        self.clock = 0.0  # seconds of simulation
         self._controls = ShipControls()
-        self._clock = 0.0
         self._unsupported: str | None = None
+
+    @property
+    def last_batch_size(self) -> int:
+        """Images in the latest frame's ``decode_batch`` call."""
+        return 0 if self.view is None else self.view.last_batch_size
+
+    @property
+    def grid_rects(self) -> list[pygame.Rect]:
+        """Where the 9 grid cells were drawn last."""
+        return [] if self.view is None else self.view.hud.grid_rects
 
     # ------------------------------------------------------------------ contract
 
@@ -218,30 +204,20 @@ class OdysseyScene(ModeScene):
         )
         self._rng = np.random.default_rng(getattr(ctx, "seed", None))  # warp targets
         self._tour_seed = 0
-        self.minimap = Minimap(MINIMAP_SIZE)
-        self.compositor = TunnelCompositor(self._dark_background())
+        mean_image = self.decoder.decode_one(np.asarray(meta.latent_mean, np.float32))
         self._set_subspace(0, keep_position=False)
         self.ship = Ship(position=self.base[self.dims], orientation=quat_identity())
         self.spacing = SPACING_FRACTION * self.extent
-        self._dust_radius = DUST_RADIUS_SPACINGS * self.spacing
-        dust_rng = np.random.default_rng(3)
-        self._dust = dust_rng.uniform(-1.0, 1.0, (DUST_COUNT, 3)) * self._dust_radius  # (P, 3)
-        streak_rng = np.random.default_rng(4)
-        self._streaks = streak_rng.uniform(0.0, 1.0, (STREAK_COUNT, 3))  # angle, radius, length
+        self.view = OdysseyView(mean_image, self.spacing)
         self.rail: LineRail | PathRail = LineRail(self.ship.position, self.ship.orientation)
-        self._rail_serial = 0
-        self._layer_memo: tuple = (None, None, None)  # (key, points (L, 3), tints)
+        self.rail_serial = 0  # counts the rails laid
+        self._layer_memo: tuple = (None, None)  # (key, points (L, 3))
         self._grid_memo: tuple = (None, None)  # (key, points (9, 3))
         self._anchor_time = -1.0
         self.warp_state: dict | None = None
-        self._flash = 0.0
-        self._view: pygame.Surface | None = None
-        self._text_cache: dict[tuple, pygame.Surface] = {}
-        self._panel_cache: dict[tuple, pygame.Surface] = {}
-        self._grid_cache: tuple | None = None  # ((cell, smooth), images, scaled surfaces)
+        self.flash = 0.0  # the arrival flash, 1 -> 0 over FLASH_S
         self._ahead_key: tuple | None = None
-        self._velocity = np.zeros(3)
-        self._last_images: list[np.ndarray] = []
+        self.velocity = np.zeros(3)  # (3,) the ship's actual velocity, whatever flies it
         if self.prefetch:
             self.ahead = DecodeAhead(self.decoder)
 
@@ -270,7 +246,6 @@ class OdysseyScene(ModeScene):
         self.extent = float(np.mean(self.hi - self.lo))
         self.unit = self.extent / FLIGHT_EXTENT_U  # latent units per flight unit
         self.centroids = self.centroids_full[:, self.dims]  # (K, 3)
-        self.minimap.set_points(self.samples_full[:, self.dims], self.sample_labels, self.lo, self.hi)
         self.tour = None
         if keep_position:
             self.spacing *= self.extent / max(old_extent, 1e-12)
@@ -293,11 +268,6 @@ class OdysseyScene(ModeScene):
         z = np.repeat(self.base[None, :], len(pts), axis=0)
         z[:, self.dims] = pts
         return z.astype(np.float32)
-
-    def _dark_background(self) -> bool:
-        img = self.decoder.decode_one(np.asarray(self.meta.latent_mean, np.float32))
-        border = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])
-        return float(border.mean()) < DARK_BORDER_MEAN
 
     # ------------------------------------------------------------------ input
 
@@ -353,12 +323,12 @@ class OdysseyScene(ModeScene):
             if self.mode == "autopilot" or self.autopilot_paused:
                 self._start_autopilot()
             else:
-                self._notify(f"Tour: {self._tour_title()} (autopilot flies it)")
+                self._notify(f"Tour: {self.tour_title()} (autopilot flies it)")
         if p("autopilot"):
             if self.mode == "autopilot":
                 self.mode = "manual"
                 self.autopilot_paused = False
-                self.ship.velocity = self._velocity.copy()
+                self.ship.velocity = self.velocity.copy()
                 self._lay_rail()
                 self._notify("Autopilot off")
             else:
@@ -380,7 +350,8 @@ class OdysseyScene(ModeScene):
 
     # ------------------------------------------------------------------ autopilot and warp
 
-    def _tour_title(self) -> str:
+    def tour_title(self) -> str:
+        """The current tour kind in words."""
         return {"centroids": "class centroids", "dense": "dense regions (k-means)",
                 "random": "random points"}[self.tour_kind]
 
@@ -396,7 +367,7 @@ class OdysseyScene(ModeScene):
             s = np.linspace(0.0, path.length, TRACK_SAMPLES + 1)
             self._track = (path.points_at(s), path.tangents_at(s))  # (T+1, 3) each
             self._track_step = path.length / TRACK_SAMPLES
-            self._map_path = self._track[0][:: TRACK_SAMPLES // MAP_PATH_POINTS]  # (P, 3)
+            self.map_path = self._track[0][:: TRACK_SAMPLES // MAP_PATH_POINTS]  # (P, 3)
         return self.tour
 
     def _track_at(self, s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -419,12 +390,12 @@ class OdysseyScene(ModeScene):
         self.mode = "autopilot"
         self.autopilot_paused = False
         self._set_rail(PathRail(tour.path))
-        self._notify(f"Autopilot: touring {self._tour_title()}")
+        self._notify(f"Autopilot: touring {self.tour_title()}")
 
     def _pause_autopilot(self) -> None:
         self.mode = "manual"
         self.autopilot_paused = True
-        self.ship.velocity = self._velocity.copy()
+        self.ship.velocity = self.velocity.copy()
         self._lay_rail()
         self._notify("Autopilot paused: you have the controls (autopilot resumes)")
 
@@ -449,9 +420,9 @@ class OdysseyScene(ModeScene):
     def update(self, dt: float) -> None:
         if self._unsupported:
             return
-        self._clock += dt
-        self.compositor.advance(dt)
-        self._flash = max(0.0, self._flash - dt / FLASH_S)
+        self.clock += dt
+        self.view.compositor.advance(dt)
+        self.flash = max(0.0, self.flash - dt / FLASH_S)
         prev = self.ship.position.copy()
         if self.mode == "warp":
             self._update_warp(dt)
@@ -464,10 +435,10 @@ class OdysseyScene(ModeScene):
             self._lay_rail()
             prev = self.ship.position.copy()
         if self.mode == "manual":
-            self._velocity = self.ship.velocity.copy()
+            self.velocity = self.ship.velocity.copy()
             self._maybe_reanchor()
         else:
-            self._velocity = (self.ship.position - prev) / dt if dt > 0 else np.zeros(3)
+            self.velocity = (self.ship.position - prev) / dt if dt > 0 else np.zeros(3)
 
     def _step_ship(self, dt: float) -> None:
         """One physics step in flight units (latent / ``unit``), so every model flies alike."""
@@ -509,7 +480,7 @@ class OdysseyScene(ModeScene):
             self.ship.velocity = np.zeros(3)
             self.warp_state = None
             self.mode = "manual"
-            self._flash = 1.0
+            self.flash = 1.0
             self._lay_rail()
 
     def warp_progress(self) -> float | None:
@@ -538,14 +509,14 @@ class OdysseyScene(ModeScene):
             "z": self.latent().tolist(),
             "position": self.ship.position.tolist(),
             "orientation": self.ship.orientation.tolist(),
-            "velocity": self._velocity.tolist(),
+            "velocity": self.velocity.tolist(),
             "dims": [int(d) for d in self.dims], "sub_index": int(self.sub_index),
             "tunnel": self.tunnel, "grid": self.grid, "layer_count": int(self.layer_count),
             "spacing": float(self.spacing), "selected_class": int(self.selected_class),
             "flight_mode": self.mode, "autopilot": self.mode == "autopilot",
             "autopilot_paused": self.autopilot_paused,
             "tour_kind": self.tour_kind, "tour_seed": int(self._tour_seed),
-            "tour_s": float(self.tour_s), "flash": float(self._flash),
+            "tour_s": float(self.tour_s), "flash": float(self.flash),
         }
         if self.tour is not None:
             state["tour_s_period"] = float(self.tour.path.length)
@@ -619,11 +590,11 @@ class OdysseyScene(ModeScene):
             self.ship.orientation = q / np.linalg.norm(q)
         v = arr("velocity", 3)
         if v is not None:
-            self.ship.velocity, self._velocity = v.copy(), v.copy()
+            self.ship.velocity, self.velocity = v.copy(), v.copy()
         if isinstance(state.get("flash"), (int, float)):
-            self._flash = float(state["flash"])
-        self._clock += dt
-        self.compositor.advance(dt)
+            self.flash = float(state["flash"])
+        self.clock += dt
+        self.view.compositor.advance(dt)
         if self.mode == "manual":
             self._maybe_reanchor()
 
@@ -631,10 +602,9 @@ class OdysseyScene(ModeScene):
 
     def _set_rail(self, rail: LineRail | PathRail) -> None:
         self.rail = rail
-        self._rail_serial += 1
-        self.compositor.begin_crossfade()
-        self._anchor_time = self._clock
-        self._grid_cache = None
+        self.rail_serial += 1
+        self.view.compositor.begin_crossfade()
+        self._anchor_time = self.clock
 
     def _lay_rail(self) -> None:
         """A straight rail from the ship along its heading."""
@@ -645,7 +615,7 @@ class OdysseyScene(ModeScene):
         if not isinstance(rail, LineRail):
             self._lay_rail()
             return
-        if self._clock - self._anchor_time < REANCHOR_MIN_S:
+        if self.clock - self._anchor_time < REANCHOR_MIN_S:
             return
         dot = abs(float(np.dot(rail.orientation, self.ship.orientation)))
         angle = 2.0 * math.acos(min(1.0, dot))
@@ -658,7 +628,7 @@ class OdysseyScene(ModeScene):
             return self.tour_s
         return self.rail.coord(self.ship.position)
 
-    # ------------------------------------------------------------------ the frame's decode
+    # ------------------------------------------------------------------ what the frame shows
 
     def frame_points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """What this frame shows, in the subspace: (view points (L, 3), rail depths (L,),
@@ -669,11 +639,10 @@ class OdysseyScene(ModeScene):
         s = self.rail_coord()
         if self.tunnel:
             step = self.rail.step_size(self.spacing)
-            key = (self._rail_serial, math.floor(s / step), self.layer_count, step, self.sub_index)
+            key = (self.rail_serial, math.floor(s / step), self.layer_count, step, self.sub_index)
             if self._layer_memo[0] != key:
                 coords, _ = layer_plan(self.rail, s, self.spacing, self.layer_count)
-                pts = self.rail.points(coords)
-                self._layer_memo = (key, pts, self._class_tints(pts))
+                self._layer_memo = (key, self.rail.points(coords))
             n = np.arange(1, self.layer_count + 1) + math.floor(s / step)
             view, depths = self._layer_memo[1], n * step - s
         else:
@@ -681,24 +650,16 @@ class OdysseyScene(ModeScene):
         grid = None
         if self.grid and (self.ctx is None or self.ctx.show_hud):
             centre = float(grid_steps(self.rail, s, s, self.spacing)[0])
-            key = (self._rail_serial, centre, self.spacing, self.sub_index)
+            key = (self.rail_serial, centre, self.spacing, self.sub_index)
             if self._grid_memo[0] != key:
                 self._grid_memo = (key, grid_points(self.rail, np.array([centre]), self.spacing)[0])
             grid = self._grid_memo[1]
         return view, depths, grid
 
-    def _decode_frame(self) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list[np.ndarray]]:
-        view, depths, grid = self.frame_points()
-        pts = view if grid is None else np.concatenate([view, grid])
-        images = self.decoder.decode_batch(self.to_latent(pts))  # the frame's one decode
-        self.last_batch_size = len(pts)
-        n = len(view)
-        self._plan_ahead()
-        return view, depths, images[:n], images[n:]
-
-    def _plan_ahead(self) -> None:
+    def plan_ahead(self) -> None:
         """Hand the worker the layers and grid cells of the next AHEAD_S seconds of rail,
-        soonest first. Re-planned each time the ship crosses half a layer step."""
+        soonest first. Re-planned each time the ship crosses half a layer step; the view calls
+        it after each frame's decode."""
         if self.ahead is None:
             return
         s = self.rail_coord()
@@ -707,11 +668,11 @@ class OdysseyScene(ModeScene):
         elif self.mode == "warp":
             speed = 2.0 * self.warp_state["length"] / WARP_S if self.warp_state else 0.0
         else:
-            speed = float(np.dot(self._velocity, getattr(self.rail, "direction", np.zeros(3))))
+            speed = float(np.dot(self.velocity, getattr(self.rail, "direction", np.zeros(3))))
         if speed <= 1e-9:
             return
         step = self.rail.step_size(self.spacing)
-        key = (self._rail_serial, math.floor(2.0 * s / step), self.tunnel, self.grid,
+        key = (self.rail_serial, math.floor(2.0 * s / step), self.tunnel, self.grid,
                self.layer_count, self.spacing, self.sub_index)
         if key == self._ahead_key:
             return
@@ -736,335 +697,17 @@ class OdysseyScene(ModeScene):
             order = np.argsort(np.concatenate(when), kind="stable")
             self.ahead.submit(self.to_latent(np.concatenate(rows)[order]))
 
-    # ------------------------------------------------------------------ drawing
-
-    def draw(self, surface: pygame.Surface) -> None:
-        self.frames += 1
-        w, h = surface.get_size()
-        if self._unsupported:
-            surface.fill(ui.BG)
-            ui.text(surface, self._unsupported, (w // 2, h // 2), 22, ui.WARN, "center")
-            return
-        view = self._view_surface((w, h))
-        smooth = True if self.ctx is None else self.ctx.smooth
-        pts, depths, images, grid_images = self._decode_frame()
-        self._last_images = images
-        vw, vh = view.get_size()
-        view.blit(self._bg, (0, 0))
-        camera = Camera(self.ship.position.copy(), quat_to_matrix(self.ship.orientation))
-        if self.tunnel:
-            tints = self._layer_memo[2]
-            layers = [Layer(img, p, float(d), t) for img, p, d, t in zip(images, pts, depths, tints, strict=True)]
-            self.compositor.draw(view, camera, layers, self.rail.step_size(self.spacing),
-                                 self.layer_count, smooth)
-        else:
-            self._draw_single(view, images[0], smooth)
-        fog = self.fog_level()
-        if fog > 0.0:
-            self._fog(view, fog)
-        warp = self.warp_progress()
-        if warp is not None:
-            self._zoom_blur(view, 4.0 * warp * (1.0 - warp))
-        if self._flash > 0.0:
-            v = int(90 * self._flash)
-            self._flash_surf.fill((v, v, v))
-            view.blit(self._flash_surf, (0, 0), special_flags=pygame.BLEND_RGB_ADD)
-        if (vw, vh) == (w, h):
-            surface.blit(view, (0, 0))
-        else:
-            pygame.transform.scale(view, (w, h), surface)
-        self._draw_dust(surface, camera)
-        if warp is not None:
-            self._draw_streaks(surface, 4.0 * warp * (1.0 - warp))
-        if self.ctx is None or self.ctx.show_hud:
-            self._draw_hud(surface, camera, grid_images, pts)
-
-    def _view_surface(self, size: tuple[int, int]) -> pygame.Surface:
-        vsize = (max(1, round(size[0] * RENDER_SCALE)), max(1, round(size[1] * RENDER_SCALE)))
-        if self._view is None or self._view.get_size() != vsize:
-            self._view = pygame.Surface(vsize)
-            self._bg = radial_background(vsize, BG_INNER, BG_OUTER).convert(self._view)
-            self._fog_mult = pygame.Surface(vsize)
-            self._fog_add = pygame.Surface(vsize)
-            self._flash_surf = pygame.Surface(vsize)
-        return self._view
-
-    def _class_tints(self, pts: np.ndarray) -> list[tuple[int, int, int]]:
-        """Each point's nearest class colour (the tunnel glows in the colours it passes)."""
-        if not self.n_classes:
-            return [(170, 200, 255)] * len(pts)
-        z = self.to_latent(pts).astype(np.float64)  # (L, D)
-        d2 = np.sum((z[:, None, :] - self.centroids_full[None]) ** 2, axis=2)  # (L, K)
-        return [ui.class_colour(int(k)) for k in np.argmin(d2, axis=1)]
-
-    def _draw_single(self, view: pygame.Surface, img: np.ndarray, smooth: bool) -> None:
-        """The image at the ship, large and centred, glowing in its nearest class's colour."""
-        vw, vh = view.get_size()
-        src = self.compositor.surface_for(img, view)
-        tint = self._class_tints(self.ship.position[None])[0]
-        dark = self.compositor.dark_background
-        if dark:
-            src = src.copy()
-            src.fill(tuple(int(255 - SINGLE_TINT * (255 - c)) for c in tint), special_flags=pygame.BLEND_RGB_MULT)
-        rect = blit_zoomed(view, src, (vw / 2, vh / 2), VIEW_FRACTION * vh, smooth,
-                           pygame.BLEND_RGB_MAX if dark else 0)
-        if rect is not None:
-            pygame.draw.rect(view, tuple(c // 3 for c in tint), rect.inflate(4, 4), width=1)
-
     def fog_level(self) -> float:
         """0 inside the populated region, rising to FOG_MAX outside it."""
         out = self.ship.outside_distance(self.lo, self.hi)
         return float(min(FOG_MAX, out / max(1e-9, FOG_FULL_EXTENT * self.extent)))
 
-    def _fog(self, view: pygame.Surface, fog: float) -> None:
-        keep = int(255 * (1.0 - fog))
-        self._fog_mult.fill((keep, keep, keep))
-        self._fog_add.fill(tuple(int(c * fog) for c in HAZE))
-        view.blit(self._fog_mult, (0, 0), special_flags=pygame.BLEND_RGB_MULT)
-        view.blit(self._fog_add, (0, 0), special_flags=pygame.BLEND_RGB_ADD)
+    # ------------------------------------------------------------------ drawing
 
-    def _zoom_blur(self, view: pygame.Surface, strength: float) -> None:
-        """Zoom blur: scaled-up copies of the view blended over it (warp jumps)."""
-        vw, vh = view.get_size()
-        base = view.copy()
-        for i in (1, 2, 3):
-            f = 1.0 + 0.07 * i * strength
-            sw, sh = int(vw * f), int(vh * f)
-            scaled = pygame.transform.scale(base, (sw, sh))
-            scaled.set_alpha(int(120 * strength / i))
-            view.blit(scaled, ((vw - sw) // 2, (vh - sh) // 2))
-
-    def _draw_dust(self, surface: pygame.Surface, camera: Camera) -> None:
-        """Dust motes fixed in space around the ship: parallax and speed streaks."""
-        w, h = surface.get_size()
-        r = self._dust_radius
-        rel = np.mod(self._dust - self.ship.position[None] + r, 2 * r) - r  # (P, 3)
-        cam = rel @ camera.rotation
-        back = cam + (self._velocity @ camera.rotation)[None] * DUST_STREAK_S
-        ok = (cam[:, 2] > 0.08 * r) & (back[:, 2] > 0.04 * r)
-        if not np.any(ok):
+    def draw(self, surface: pygame.Surface) -> None:
+        """The frame, drawn by the view (``view.OdysseyView``) from the scene's state."""
+        self.frames += 1
+        if self._unsupported:
+            draw_unsupported(surface, self._unsupported)
             return
-        f = focal_px(h)
-        cam, back = cam[ok], back[ok]
-        x1 = w / 2 + f * cam[:, 0] / cam[:, 2]
-        y1 = h / 2 - f * cam[:, 1] / cam[:, 2]
-        x0 = w / 2 + f * back[:, 0] / back[:, 2]
-        y0 = h / 2 - f * back[:, 1] / back[:, 2]
-        level = np.clip(1.2 - cam[:, 2] / r, 0.15, 1.0)
-        for a, b, c, d, lv in zip(x0.tolist(), y0.tolist(), x1.tolist(), y1.tolist(), level.tolist(), strict=True):
-            col = (int(150 * lv), int(190 * lv), int(255 * lv))
-            if abs(a - c) + abs(b - d) < 2.0:
-                surface.fill(col, (int(c), int(d), 2, 2))
-            else:
-                pygame.draw.line(surface, col, (a, b), (c, d), 2 if lv > 0.7 else 1)
-
-    def _draw_streaks(self, surface: pygame.Surface, strength: float) -> None:
-        w, h = surface.get_size()
-        cx, cy = w / 2, h / 2
-        reach = 0.6 * math.hypot(w, h)
-        for a, r, ln in self._streaks:
-            ang = 2 * math.pi * a
-            r0 = reach * (0.12 + 0.5 * r)
-            r1 = r0 + reach * strength * (0.15 + 0.45 * ln)
-            ca, sa = math.cos(ang), math.sin(ang)
-            v = int(120 + 135 * ln * strength)
-            pygame.draw.line(surface, (v // 2, int(v * 0.8), v), (cx + ca * r0, cy + sa * r0),
-                             (cx + ca * r1, cy + sa * r1), 1 + int(2 * ln * strength))
-
-    # ------------------------------------------------------------------ HUD
-
-    def _text(self, surface, s: str, pos, size: int, color=ui.FG, anchor="topleft", bold=False) -> pygame.Rect:
-        key = (s, size, color, bold)
-        img = self._text_cache.get(key)
-        if img is None:
-            if len(self._text_cache) > 600:
-                self._text_cache.clear()
-            img = ui.font(size, bold).render(s, True, color)
-            self._text_cache[key] = img
-        rect = img.get_rect(**{anchor: pos})
-        surface.blit(img, rect)
-        return rect
-
-    def _panel(self, surface, rect: pygame.Rect, accent=EDGE) -> None:
-        key = (rect.size, accent)
-        img = self._panel_cache.get(key)
-        if img is None:
-            img = pygame.Surface(rect.size, pygame.SRCALPHA)
-            pygame.draw.rect(img, (*PANEL_COLOUR, 200), img.get_rect(), border_radius=6)
-            pygame.draw.rect(img, (*accent, 90), img.get_rect(), width=1, border_radius=6)
-            k = 12
-            wd, ht = rect.size
-            for (x, y), (dx, dy) in (((0, 0), (1, 1)), ((wd - 1, 0), (-1, 1)),
-                                     ((0, ht - 1), (1, -1)), ((wd - 1, ht - 1), (-1, -1))):
-                pygame.draw.line(img, (*accent, 255), (x, y), (x + dx * k, y), 2)
-                pygame.draw.line(img, (*accent, 255), (x, y), (x, y + dy * k), 2)
-            self._panel_cache[key] = img
-        surface.blit(img, rect.topleft)
-
-    def _draw_hud(self, surface, camera: Camera, grid_images: list[np.ndarray], view_pts) -> None:
-        w, h = surface.get_size()
-        u = max(0.6, h / 720.0)
-        m = int(HUD_MARGIN * u)
-        self._draw_reticle(surface, camera, u)
-        # ----- left panel: flight data
-        pw, ph = int(PANEL_W * u), int(PANEL_H * u)
-        left = pygame.Rect(m, m, pw, ph)
-        self._panel(surface, left)
-        x, y = left.x + int(12 * u), left.y + int(8 * u)
-        fs, fl = int(15 * u), int(13 * u)
-        self._text(surface, "LATENT ODYSSEY", (x, y), fl, ui.ACCENT, bold=True)
-        self._text(surface, self.meta.name, (left.right - int(12 * u), y), fl, ui.DIM, "topright")
-        y += int(24 * u)
-        speed = float(np.linalg.norm(self._velocity))
-        self._text(surface, "SPEED", (x, y + int(4 * u)), fl, ui.DIM)
-        self._text(surface, f"{speed:5.2f}", (x + int(64 * u), y), int(22 * u), ui.FG, bold=True)
-        self._text(surface, "u/s", (x + int(128 * u), y + int(5 * u)), fl, ui.DIM)
-        bar = pygame.Rect(x + int(162 * u), y + int(8 * u), pw - int(186 * u), int(8 * u))
-        pygame.draw.rect(surface, (40, 48, 80), bar, border_radius=3)
-        fill = bar.copy()
-        top = MAX_SPEED_U_S * self.unit
-        fill.width = int(bar.width * min(1.0, speed / top))
-        if fill.width > 0:
-            pygame.draw.rect(surface, (80, 200, 255) if speed < 0.45 * top else ui.ACCENT,
-                             fill, border_radius=3)
-        y += int(30 * u)
-        self._text(surface, "POS", (x, y), fl, ui.DIM)
-        pos = "   ".join(f"z{d} {v:+.2f}" for d, v in zip(self.dims, self.ship.position, strict=True))
-        self._text(surface, pos, (x + int(64 * u), y), fs, ui.FG)
-        y += int(24 * u)
-        self._text(surface, "NEAR", (x, y), fl, ui.DIM)
-        if self.n_classes:
-            z = self.latent()
-            d2 = np.sum((self.centroids_full - z[None]) ** 2, axis=1)
-            k = int(np.argmin(d2))
-            col = ui.class_colour(k)
-            pygame.draw.circle(surface, col, (x + int(70 * u), y + int(8 * u)), int(5 * u))
-            self._text(surface, f"{self.meta.class_names[k]}", (x + int(82 * u), y), fs, col, bold=True)
-            self._text(surface, f"dist {math.sqrt(float(d2[k])):.2f}", (x + int(170 * u), y), fs, ui.DIM)
-            y += int(24 * u)
-            self._text(surface, "WARP TO", (x, y), fl, ui.DIM)
-            k = self.selected_class
-            col = ui.class_colour(k)
-            pygame.draw.circle(surface, col, (x + int(70 * u), y + int(8 * u)), int(5 * u), width=2)
-            self._text(surface, f"{self.meta.class_names[k]}", (x + int(82 * u), y), fs, col)
-        else:
-            self._text(surface, "no classes", (x + int(64 * u), y), fs, ui.DIM)
-        # ----- right panel: modes
-        right = pygame.Rect(w - m - pw, m + int(READOUT_CLEARANCE * u), pw, ph)
-        self._panel(surface, right)
-        x, y = right.x + int(12 * u), right.y + int(8 * u)
-        if self.mode == "warp":
-            state, col = "WARP", (120, 220, 255)
-        elif self.mode == "autopilot":
-            state, col = "AUTOPILOT", ui.ACCENT
-        elif self.autopilot_paused:
-            state, col = "AUTOPILOT PAUSED", (255, 150, 90)
-        else:
-            state, col = "MANUAL FLIGHT", (120, 230, 160)
-        blink = self.mode != "autopilot" or int(self._clock * 2) % 2 == 0
-        pygame.draw.circle(surface, col if blink else (60, 60, 60), (x + int(5 * u), y + int(9 * u)), int(5 * u))
-        self._text(surface, state, (x + int(18 * u), y), int(17 * u), col, bold=True)
-        y += int(26 * u)
-        tour = f"tour  {self._tour_title()}"
-        if self.tour is not None and self.mode == "autopilot":
-            tour += f"  ›  {self.tour.stop_names[self.tour.next_stop(self.tour_s)]}"
-        self._text(surface, tour, (x, y), fs, ui.FG)
-        y += int(24 * u)
-        if self.mode == "warp" and self.warp_state is not None:
-            self._text(surface, f"jumping to {self.warp_state['label']}", (x, y), fs, (120, 220, 255))
-        elif self.autopilot_paused:
-            self._text(surface, "autopilot (O) resumes the tour", (x, y), fs, ui.DIM)
-        else:
-            self._text(surface, "flight input takes over", (x, y), fs, ui.DIM)
-        y += int(24 * u)
-        tun = f"TUNNEL  {self.layer_count} layers" if self.tunnel else "TUNNEL  off"
-        self._text(surface, tun, (x, y), fs, (120, 230, 255) if self.tunnel else ui.DIM)
-        self._text(surface, f"spacing {self.spacing:.3f}", (right.right - int(12 * u), y), fs, ui.DIM, "topright")
-        y += int(24 * u)
-        dims = " ".join(f"z{d}" for d in self.dims)
-        self._text(surface, f"SUBSPACE  {dims}", (x, y), fs, ui.FG)
-        self._text(surface, f"of {self.meta.latent_dim} dims", (right.right - int(12 * u), y), fs, ui.DIM, "topright")
-        # ----- minimap
-        size = self.minimap.size
-        mm = pygame.Rect(w - m - size, h - m - size, size, size)
-        self._panel(surface, mm.inflate(int(12 * u), int(34 * u)).move(0, -int(11 * u)))
-        self._text(surface, "RADAR", (mm.x, mm.y - int(22 * u)), fl, ui.DIM)
-        self._text(surface, "ahead is up", (mm.right, mm.y - int(22 * u)), fl, ui.DIM, "topright")
-        path_pts = self._map_path if self.tour is not None else None
-        marker = None
-        if self.mode == "warp" and self.warp_state is not None:
-            marker = self.warp_state["target"]
-        elif self.n_classes:
-            marker = self.centroids[self.selected_class]
-        self.minimap.draw(surface, mm.topleft, self.ship.position, camera.rotation, path_pts,
-                          view_pts if self.tunnel else None, marker)
-        # ----- grid
-        self.grid_rects = []
-        if grid_images:
-            self._draw_grid(surface, grid_images, u, m)
-        # ----- warnings and hints
-        fog = self.fog_level()
-        if fog > 0.0:
-            pulse = 0.8 + 0.2 * math.sin(self._clock * 6.0)
-            col = tuple(int(c * pulse + 40 * (1 - pulse)) for c in ui.WARN)
-            out = self.ship.outside_distance(self.lo, self.hi)
-            box = pygame.Rect(0, 0, int(400 * u), int(58 * u))
-            box.midtop = (w // 2, m)
-            self._panel(surface, box, ui.WARN)
-            self._text(surface, "LEAVING THE POPULATED REGION", (w // 2, box.y + int(7 * u)),
-                       int(19 * u), col, "midtop", True)
-            self._text(surface, f"{out:.2f} u outside the bounds  ·  pulling back",
-                       (w // 2, box.y + int(34 * u)), fs, (230, 170, 170), "midtop")
-        if self.mode == "warp" and self.warp_state is not None:
-            self._text(surface, "W A R P", (w // 2, int(h * 0.78)), int(28 * u), (150, 230, 255), "center", True)
-
-    def _draw_reticle(self, surface, camera: Camera, u: float) -> None:
-        w, h = surface.get_size()
-        cx, cy = w // 2, h // 2
-        col = (110, 150, 210)
-        r = int(30 * u)
-        for a0 in (0.25, 1.82, 3.39, 4.96):
-            rect = pygame.Rect(cx - r, cy - r, 2 * r, 2 * r)
-            pygame.draw.arc(surface, col, rect, a0, a0 + 1.0, 1)
-        pygame.draw.line(surface, col, (cx - r - int(10 * u), cy), (cx - r - int(3 * u), cy))
-        pygame.draw.line(surface, col, (cx + r + int(3 * u), cy), (cx + r + int(10 * u), cy))
-        # flight path marker: where the velocity points
-        v = self._velocity @ camera.rotation
-        if np.linalg.norm(v) > 1e-3 and v[2] > 1e-6:
-            f = focal_px(h)
-            px, py = cx + f * v[0] / v[2], cy - f * v[1] / v[2]
-            if abs(px - cx) < w / 2 and abs(py - cy) < h / 2:
-                c2 = (120, 255, 170)
-                pygame.draw.circle(surface, c2, (int(px), int(py)), int(6 * u), 1)
-                pygame.draw.line(surface, c2, (px - 12 * u, py), (px - 6 * u, py))
-                pygame.draw.line(surface, c2, (px + 6 * u, py), (px + 12 * u, py))
-                pygame.draw.line(surface, c2, (px, py - 6 * u), (px, py - 11 * u))
-
-    def _draw_grid(self, surface, images: list[np.ndarray], u: float, m: int) -> None:
-        w, h = surface.get_size()
-        cell = int(GRID_CELL * u)
-        gap = max(2, int(4 * u))
-        size = 3 * cell + 2 * gap
-        rect = pygame.Rect(m, h - m - size, size, size)
-        self._panel(surface, rect.inflate(int(12 * u), int(34 * u)).move(0, -int(11 * u)))
-        self._text(surface, "NEIGHBOURS", (rect.x, rect.y - int(22 * u)), int(13 * u), ui.DIM)
-        self._text(surface, f"right / up ± {self.spacing:.3f}", (rect.right, rect.y - int(22 * u)),
-                   int(13 * u), ui.DIM, "topright")
-        smooth = True if self.ctx is None else self.ctx.smooth
-        cached = self._grid_cache
-        # the decoder hands back the same arrays for cached images: rescale only on a change
-        if (cached is None or cached[0] != (cell, smooth) or len(cached[1]) != len(images)
-                or any(a is not b for a, b in zip(cached[1], images, strict=False))):
-            scale = pygame.transform.smoothscale if smooth else pygame.transform.scale
-            surfs = [scale(self.compositor.surface_for(img, surface), (cell, cell)) for img in images]
-            self._grid_cache = ((cell, smooth), list(images), surfs)
-        self.grid_rects = []
-        for i, s in enumerate(self._grid_cache[2]):
-            r, c = divmod(i, 3)
-            pos = (rect.x + c * (cell + gap), rect.y + r * (cell + gap))
-            surface.blit(s, pos)
-            self.grid_rects.append(pygame.Rect(pos, (cell, cell)))
-            if i == 4:
-                pygame.draw.rect(surface, ui.ACCENT, (*pos, cell, cell), width=2)
-            else:
-                pygame.draw.rect(surface, (50, 64, 100), (*pos, cell, cell), width=1)
+        self.view.draw(surface, self)

@@ -1,0 +1,80 @@
+"""The Face Studio's data and latent maths, shared by its scene (input, simulation) and view.
+
+A face is ``z = base + Σ s_i · d_i``: ``base`` a latent to start from (``face_base``), ``d_i``
+the attribute directions scaled to slider units (``slider_directions``) and ``s_i`` the
+sliders, from ``SLIDER_MIN`` to ``SLIDER_MAX``. Nothing here draws or reads input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from latent_odyssey.game.model.modelfile import ModelMeta
+
+SLIDER_MIN, SLIDER_MAX = -3.0, 3.0  # slider units (one unit = the data's spread, see slider_directions)
+GRID_VALUES = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)  # grid columns (slider values)
+STRIP_FRAMES = 8  # frames per morph-strip row, A and B included
+
+
+def face_base(meta: ModelMeta, rng: np.random.Generator) -> np.ndarray:
+    """A random face to start from: one of the encoded training faces stored in the model file
+    (sample_z), so it looks like the data; N(0, I) when the file carries none.  # (D,)"""
+    samples, _ = meta.sample_array()
+    if len(samples):
+        return samples[int(rng.integers(len(samples)))].astype(np.float64)
+    return rng.standard_normal(meta.latent_dim)
+
+
+def slider_directions(meta: ModelMeta, names: list[str]) -> np.ndarray:
+    """The attribute directions ``names`` scaled so one slider unit is one standard deviation
+    of the encoded faces along each (-3..+3 then spans the data's own range of the attribute;
+    a unit step in 128-D is tiny).  # (K, D) float64"""
+    units = (np.stack([meta.attribute_array(n).astype(np.float64) for n in names])
+             if names else np.zeros((0, meta.latent_dim)))  # (K, D) unit rows from the model file
+    samples, _ = meta.sample_array()
+    spread = (samples.astype(np.float64) @ units.T).std(0) if len(samples) > 1 else np.ones(len(units))
+    return units * np.maximum(spread, 1e-3)[:, None]
+
+
+@dataclass
+class FaceState:
+    """A face as the studio edits it: a base latent and the slider values."""
+
+    base: np.ndarray  # (D,) float64
+    sliders: np.ndarray  # (K,) float64
+
+    def z(self, dirs: np.ndarray) -> np.ndarray:
+        """base + Σ s_i d_i  # (D,)"""
+        return self.base + self.sliders @ dirs
+
+    def copy(self) -> FaceState:
+        return FaceState(self.base.copy(), self.sliders.copy())
+
+
+@dataclass
+class Slot:
+    """A stored face (slot A or B), with its latent and decoded image."""
+
+    state: FaceState
+    z: np.ndarray  # (D,)
+    image: np.ndarray  # uint8 (H, W, 3)
+
+
+@dataclass
+class Anim:
+    """An eased transition between two face states (a morph or a glide)."""
+
+    start: FaceState
+    end: FaceState
+    z0: np.ndarray  # (D,)
+    z1: np.ndarray  # (D,)
+    t0: float  # s, scene time at the start
+    duration: float  # s
+    morph: bool  # True: follows the scene's linear/spherical choice; False: linear glide
+    label: str = ""  # "A to B"
+
+    def progress(self, t: float) -> float:
+        """0 at the start, 1 at the end (clamped), at scene time ``t`` (s)."""
+        return min(1.0, max(0.0, (t - self.t0) / self.duration))

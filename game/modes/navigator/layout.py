@@ -1,0 +1,64 @@
+"""Where the Navigator's panels go for one window size, shared by input (clicks) and drawing.
+
+``Layout`` holds the screen rectangles (header, latent map, decoded image, info panel,
+interpolation strip) and the UI scale ``k``; ``thumb_rects`` places the interpolation
+thumbnails inside the strip panel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pygame
+
+
+@dataclass
+class Layout:
+    """Screen rectangles for one window size, and ``k``, the UI scale (1 at 1280x720)."""
+
+    size: tuple[int, int]
+    k: float
+    header: pygame.Rect
+    map: pygame.Rect
+    image: pygame.Rect
+    info: pygame.Rect
+    strip: pygame.Rect
+
+    @classmethod
+    def for_size(cls, w: int, h: int) -> Layout:
+        k = max(0.72, min(1.6, w / 1280, h / 720))
+        pad = max(8, round(16 * k))
+        header_h = round(52 * k)
+        top = header_h + pad // 2
+        body_h = max(100, h - top - pad)
+        map_w = max(120, int((w - 3 * pad) * 0.52))
+        map_rect = pygame.Rect(pad, top, map_w, body_h)
+        rx = map_rect.right + pad
+        rw = max(120, w - rx - pad)
+        info_min = round(190 * k)
+        s = max(64, min(int(rw * 0.63), int(body_h * 0.56), rw - pad - info_min))
+        image = pygame.Rect(rx, top, s, s)
+        info = pygame.Rect(image.right + pad, top, max(60, rw - s - pad), s)
+        strip_top = image.bottom + pad
+        strip = pygame.Rect(rx, strip_top, rw, max(60, h - strip_top - pad))
+        return cls((w, h), k, pygame.Rect(0, 0, w, header_h), map_rect, image, info, strip)
+
+
+def thumb_rects(r: pygame.Rect, k: float, frames: int) -> list[list[pygame.Rect]]:
+    """Where the interpolation frames go in the strip panel ``r``: two rows of ``frames``
+    squares (linear, then spherical), at UI scale ``k``."""
+    gap = max(3, round(6 * k))
+    label_h = round(18 * k)
+    top = round(40 * k)
+    foot = round(30 * k)
+    inner_w = r.width - round(28 * k)
+    size = min((inner_w - gap * (frames - 1)) // frames, (r.height - top - foot - 2 * label_h - 8) // 2)
+    size = max(8, size)
+    total = size * frames + gap * (frames - 1)
+    x0 = r.left + (r.width - total) // 2
+    rows = []
+    y = r.top + top + label_h
+    for _row in range(2):
+        rows.append([pygame.Rect(x0 + i * (size + gap), y, size, size) for i in range(frames)])
+        y += size + label_h + 8
+    return rows
