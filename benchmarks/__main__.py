@@ -6,9 +6,10 @@ start-up time and training throughput, in one run, as a table and as JSON.
 
 Sections (names for ``--only``; a scene name runs it with recording off and on):
 
-* scenes ``navigator_moving``, ``odyssey_flight``, ``odyssey_tunnel_grid``,
-  ``autopilot_tour``, ``face_studio_grid`` (``benchmarks/scenes.py``), each also with the
-  in-game recorder on (``*_rec``); ``scenes`` selects all five;
+* scenes ``navigator_moving``, ``odyssey_field``, ``odyssey_field_tunnel_grid``,
+  ``odyssey_flight``, ``odyssey_tunnel_grid``, ``autopilot_tour``, ``face_studio_grid``
+  (``benchmarks/scenes.py``), each also with the in-game recorder on (``*_rec``); ``scenes``
+  selects them all;
 * ``baseline``: the seed-style tunnel + grid frame (``benchmarks/baseline.py``), run with
   ``odyssey_tunnel_grid`` on the same model, which then carries ``speedup_vs_baseline``
   (baseline median / ours median);
@@ -46,11 +47,14 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 from benchmarks import common  # noqa: E402
 
-SCENE_NAMES = ("navigator_moving", "odyssey_flight", "odyssey_tunnel_grid", "autopilot_tour", "face_studio_grid")
+SCENE_NAMES = ("navigator_moving", "odyssey_field", "odyssey_field_tunnel_grid", "odyssey_flight",
+               "odyssey_tunnel_grid", "autopilot_tour", "face_studio_grid")
 SECTIONS = ("baseline", "decode_latency", "startup", "train_throughput")
 SLOTS = ("mnist-2d", "mnist-3d", "fashion-3d", "faces")
 SCENE_MODELS = {  # slots tried in order
     "navigator_moving": ("mnist-2d", "mnist-3d", "fashion-3d"),
+    "odyssey_field": ("mnist-3d", "fashion-3d"),
+    "odyssey_field_tunnel_grid": ("mnist-3d", "fashion-3d"),
     "odyssey_flight": ("mnist-3d", "fashion-3d"),
     "odyssey_tunnel_grid": ("mnist-3d", "fashion-3d"),
     "autopilot_tour": ("mnist-3d", "fashion-3d"),
@@ -64,6 +68,11 @@ TUNNEL_GRID_P99_MS = 16.0
 SPEEDUP_MIN = 5.0
 FACE_SLIDER_MS = 30.0
 STARTUP_S = 2.0
+# targets (issue 13): the field, the default flight view, and field + tunnel + grid
+FIELD_MEDIAN_MS = 6.0
+FIELD_P99_MS = 12.0
+FIELD_REC_MEDIAN_MS = 12.0
+FIELD_SCENES = ("odyssey_field", "odyssey_field_tunnel_grid")
 
 
 @dataclass(frozen=True)
@@ -321,7 +330,15 @@ def evaluate_targets(report: Report) -> list[dict[str, Any]]:
     tg = report.scenes.get("odyssey_tunnel_grid") or {}
     face = report.scenes.get("face_studio_grid") or {}
     start = report.startup or {}
-    return [
+    field_targets = []
+    for name in FIELD_SCENES:
+        r, rec = report.scenes.get(name) or {}, report.scenes.get(f"{name}_rec") or {}
+        field_targets += [
+            _target(f"{name} median", r.get("median_ms"), FIELD_MEDIAN_MS, "ms"),
+            _target(f"{name} p99", r.get("p99_ms"), FIELD_P99_MS, "ms"),
+            _target(f"{name}_rec median", rec.get("median_ms"), FIELD_REC_MEDIAN_MS, "ms"),
+        ]
+    return field_targets + [
         _target("odyssey_tunnel_grid median", tg.get("median_ms"), TUNNEL_GRID_MEDIAN_MS, "ms"),
         _target("odyssey_tunnel_grid p99", tg.get("p99_ms"), TUNNEL_GRID_P99_MS, "ms"),
         _target("odyssey_tunnel_grid speed-up vs baseline", tg.get("speedup_vs_baseline"), SPEEDUP_MIN, "x",

@@ -13,6 +13,14 @@ which is what a frame costs when nothing else competes for the cores.
 Scenes (:data:`SCENES`)
 -----------------------
 * ``navigator_moving``     Navigator, ``move_x`` held (D), reversing (A) every 90 frames.
+* ``odyssey_field``        Odyssey's default view, the field of images + HUD: manual flight,
+                           thrust held (W) with yaw right (D), none, yaw left (A), roll right
+                           (E) for 45 frames each, so the ship moves, turns and rolls (the
+                           billboards turn with it); grid off; the field's worker streams the
+                           frontier.
+* ``odyssey_field_tunnel_grid``  the same flight with the 3x3 grid on, the view switching
+                           field -> tunnel (8 layers) -> field every 120 frames (T), so both
+                           views, the switches and the grid are in the numbers.
 * ``odyssey_flight``       Odyssey, manual flight: thrust held (W), yaw right / none / left /
                            none for 45 frames each; tunnel on (8 layers), grid off.
 * ``odyssey_tunnel_grid``  Odyssey, autopilot on the centroid tour (``start_tour``), tunnel
@@ -48,7 +56,8 @@ FRAME_DT_S = 1.0 / 60.0  # simulated time per frame (the engine steps 2 x 1/120 
 SIZE = (1280, 720)
 SEED = 0
 SWING_FRAMES = 90  # navigator: frames between direction reversals
-YAW_PHASE_FRAMES = 45  # odyssey_flight: frames per yaw phase (right, none, left, none)
+YAW_PHASE_FRAMES = 45  # odyssey_flight / _field: frames per yaw phase (right, none, left, none / roll)
+VIEW_SWITCH_FRAMES = 120  # odyssey_field_tunnel_grid: frames between field / tunnel switches
 TOUR = "centroids"
 TUNNEL_LAYERS = 8
 FACE_NUDGE = 0.0137  # face_studio_grid: slider 1 moves this much at each sweep's end
@@ -77,6 +86,24 @@ def _navigator_keys(i: int) -> set[str]:
 def _flight_keys(i: int) -> set[str]:
     phase = (i // YAW_PHASE_FRAMES) % 4
     return {"w", "d"} if phase == 0 else {"w", "a"} if phase == 2 else {"w"}
+
+
+def _field_keys(i: int) -> set[str]:
+    phase = (i // YAW_PHASE_FRAMES) % 4
+    return [{"w", "d"}, {"w"}, {"w", "a"}, {"w", "e"}][phase]
+
+
+def _switching_keys(i: int) -> set[str]:
+    keys = _field_keys(i)
+    return keys | {"t"} if i % VIEW_SWITCH_FRAMES == VIEW_SWITCH_FRAMES - 1 else keys
+
+
+def _field(engine: Any, grid: bool) -> None:
+    scene = engine.mode_scene
+    scene.tunnel = False
+    scene.layer_count = TUNNEL_LAYERS
+    scene.grid = grid
+    engine.ctx.show_hud = True
 
 
 def _odyssey(engine: Any, grid: bool, tour: bool) -> None:
@@ -112,6 +139,8 @@ def _face_frame(engine: Any, i: int) -> None:
 
 SCENES: dict[str, SceneSpec] = {
     "navigator_moving": SceneSpec("navigator", _no_setup, _navigator_keys),
+    "odyssey_field": SceneSpec("odyssey", lambda e: _field(e, grid=False), _field_keys),
+    "odyssey_field_tunnel_grid": SceneSpec("odyssey", lambda e: _field(e, grid=True), _switching_keys),
     "odyssey_flight": SceneSpec("odyssey", lambda e: _odyssey(e, grid=False, tour=False), _flight_keys),
     "odyssey_tunnel_grid": SceneSpec("odyssey", lambda e: _odyssey(e, grid=True, tour=True), lambda i: set()),
     "autopilot_tour": SceneSpec("odyssey", lambda e: _odyssey(e, grid=False, tour=True), lambda i: set()),

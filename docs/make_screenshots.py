@@ -1,6 +1,6 @@
 """Render the README's screenshots with the real Engine on SDL's dummy driver.
 
-    python docs/make_screenshots.py [--out docs]
+    python docs/make_screenshots.py [--out docs] [--only navigator|odyssey|faces ...]
 
 Each picture is a fixed number of frames at 1/60 s driven by posted key events, so the
 pictures are reproducible. Needs the shipped models in pretrained/.
@@ -24,6 +24,7 @@ from latent_odyssey.game.play import Game  # noqa: E402
 
 SIZE = (1280, 720)
 DT = 1 / 60
+PARTS = ("navigator", "odyssey", "faces")
 
 
 def tap(engine: Game, key: int, frames: int = 2) -> None:
@@ -55,10 +56,21 @@ def shot(engine: Game, path: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent)
-    out = ap.parse_args().out
+    ap.add_argument("--only", choices=PARTS, action="append", help="make only these pictures (repeatable)")
+    args = ap.parse_args()
+    out, only = args.out, set(args.only or PARTS)
     models = pretrained_dir()
 
-    e = Game(models / "mnist-2d.onnx", "navigator", "cpu", SIZE, headless=True, seed=3)
+    if "navigator" in only:
+        navigator(models, out)
+    if "odyssey" in only:
+        odyssey(models, out)
+    if "faces" in only:
+        faces_studio(models, out)
+
+
+def navigator(models: Path, out: Path) -> None:
+    e = Game(models / "mnist-2d.onnx", "navigator", provider="cpu", size=SIZE, headless=True, seed=3)
     tap(e, pygame.K_3, 50)
     tap(e, pygame.K_SPACE)
     tap(e, pygame.K_8, 50)
@@ -68,32 +80,45 @@ def main() -> None:
     shot(e, out / "navigator.png")
     e.shutdown(quit_pygame=True)
 
-    e = Game(models / "mnist-3d.onnx", "odyssey", "cpu", SIZE, headless=True, seed=3)
+
+def odyssey(models: Path, out: Path) -> None:
+    """The field (manual flight), a roll mid-turn, the tunnel on a tour, the grid and radar,
+    and faces as round cards."""
+    e = Game(models / "mnist-3d.onnx", "odyssey", provider="cpu", size=SIZE, headless=True, seed=3)
     scene = e.mode_scene
-    scene.tunnel = False
-    hold(e, pygame.K_w, 40)
-    hold(e, pygame.K_q, 15)
-    shot(e, out / "odyssey_flight.png")
-    scene.tunnel = True
+    scene.freeze()  # every frame decodes what it shows: the pictures depend on the keys alone
+    hold(e, pygame.K_w, 50)
+    hold(e, pygame.K_d, 12)
+    run(e, 30)
+    shot(e, out / "odyssey_field.png")
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_e, mod=0, unicode=""))
+    run(e, 22)  # mid-roll: about 55 degrees of the turn
+    shot(e, out / "odyssey_roll.png")
+    pygame.event.post(pygame.event.Event(pygame.KEYUP, key=pygame.K_e, mod=0))
+    tap(e, pygame.K_y, 40)  # the 3x3 grid of neighbours, with the radar
+    shot(e, out / "odyssey_grid_minimap.png")
+    tap(e, pygame.K_y, 2)
+    tap(e, pygame.K_t, 2)  # the tunnel, on the class tour
     scene.start_tour("centroids", 0)
     run(e, 150)
     shot(e, out / "odyssey_tunnel.png")
-    scene.grid = True
-    run(e, 60)
-    shot(e, out / "odyssey_grid_minimap.png")
-    tap(e, pygame.K_j, 20)  # warp to a random point, mid-flight
-    shot(e, out / "odyssey_warp.png")
-    e.shutdown(quit_pygame=True)
-
-    e = Game(models / "fashion-3d.onnx", "odyssey", "cpu", SIZE, headless=True, seed=5)
-    e.mode_scene.start_tour("dense", 1)
-    run(e, 200)
-    shot(e, out / "odyssey_fashion.png")
     e.shutdown(quit_pygame=True)
 
     faces = models / "faces.onnx"
     if faces.exists():
-        e = Game(faces, "faces", "cpu", SIZE, headless=True, seed=11)
+        e = Game(faces, "odyssey", provider="cpu", size=SIZE, headless=True, seed=3)
+        e.mode_scene.freeze()
+        hold(e, pygame.K_w, 40)
+        hold(e, pygame.K_a, 10)
+        run(e, 30)
+        shot(e, out / "odyssey_faces.png")
+        e.shutdown(quit_pygame=True)
+
+
+def faces_studio(models: Path, out: Path) -> None:
+    faces = models / "faces.onnx"
+    if faces.exists():
+        e = Game(faces, "faces", provider="cpu", size=SIZE, headless=True, seed=11)
         run(e, 30)
         studio = e.mode_scene
         studio.set_slider(1, 1.0)  # a little older

@@ -1,10 +1,11 @@
 """Checkpoint -> ``NAME.onnx`` (decoder + metadata), ``NAME.encoder.onnx``, ``NAME.pt``
-(TorchScript decoder), ``NAME.md`` (model card) and ``NAME.report.png``.
+(TorchScript VAE with ``decode``/``encode`` and the metadata), ``NAME.md`` (model card) and
+``NAME.report.png``.
 
 Export means export *and* verify (after timm's ``utils/onnx.py``): ``onnx.checker`` with
 ``full_check=True``, then torch vs onnxruntime on random and encoded latents to
-:data:`PARITY_ATOL`, and the TorchScript file reloaded and compared too. A failed check raises
-:class:`ExportError` and leaves no half-written files under the final names.
+:data:`PARITY_ATOL`, and the TorchScript file reloaded (metadata included) and compared too. A
+failed check raises :class:`ExportError` and leaves no half-written files under the final names.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
+from latent_odyssey.export.card import model_card
+from latent_odyssey.export.inputs import check_out, output_files, read_metrics
+from latent_odyssey.export.torchscript import ScriptableVAE, load_torchscript, save_torchscript
 from latent_odyssey.game.model.modelfile import (
     DECODER_INPUT,
     DECODER_OUTPUT,
@@ -48,15 +52,7 @@ class ExportError(RuntimeError):
     """Export or its verification failed (one-sentence message)."""
 
 
-class DecoderGraph(nn.Module):
-    """z (N, D) -> image (N, C, H, W) in [0, 1] (Tanh range mapped inside the graph)."""
-
-    def __init__(self, vae: ConvVAE) -> None:
-        super().__init__()
-        self.vae = vae
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.vae.decode(z)
+DecoderGraph = ScriptableVAE  # its forward is decode: z (N, D) -> image (N, C, H, W) in [0, 1]
 
 
 class EncoderGraph(nn.Module):
@@ -166,8 +162,10 @@ def _ort(path: Path) -> ort.InferenceSession:
 
 
 @torch.no_grad()
-def verify(dec_path: Path, enc_path: Path, ts_path: Path, model: ConvVAE, probe_x: torch.Tensor) -> tuple[float, float, float]:
-    """Checker + parity; returns max abs errors (decoder, encoder, TorchScript)."""
+def verify(
+    dec_path: Path, enc_path: Path, ts_path: Path, model: ConvVAE, probe_x: torch.Tensor, meta: ModelMeta,
+) -> tuple[float, float, float]:
+    """Checker + parity; returns max abs errors (decoder, encoder, TorchScript decode/encode)."""
     for p in (dec_path, enc_path):
         try:
             onnx.checker.check_model(str(p), full_check=True)
@@ -175,16 +173,22 @@ def verify(dec_path: Path, enc_path: Path, ts_path: Path, model: ConvVAE, probe_
             raise ExportError(f"{p.name} fails onnx.checker: {str(exc).splitlines()[0]}.") from None
     d = model.cfg.latent_dim
     gen = torch.Generator().manual_seed(0)
-    mu, logvar = model.encode(probe_x)
-    z = torch.cat([torch.randn((16, d), generator=gen), mu])  # random + encoded latents
-    want = model.decode(z).numpy()
+    mu, logvar = model.encode(probe_x)  # (N, D) each
+    z = torch.cat([torch.randn((16, d), generator=gen), mu])  # (16 + N, D) random + encoded latents
+    want = model.decode(z).numpy()  # (16 + N, C, H, W)
     got = _ort(dec_path).run([DECODER_OUTPUT], {DECODER_INPUT: z.numpy()})[0]
     dec_err = float(np.abs(want - got).max())
     enc_got = _ort(enc_path).run(list(ENCODER_OUTPUTS), {ENCODER_INPUT: probe_x.numpy()})
     enc_err = max(float(np.abs(mu.numpy() - enc_got[0]).max()), float(np.abs(logvar.numpy() - enc_got[1]).max()))
-    ts = torch.jit.load(str(ts_path))
-    ts_err = float(np.abs(ts(z).numpy() - want).max())
-    for label, err in (("decoder", dec_err), ("encoder", enc_err), ("TorchScript decoder", ts_err)):
+    ts, ts_meta = load_torchscript(ts_path)
+    if ts_meta != meta:
+        raise ExportError(f"{ts_path.name} carries metadata that differs from the decoder's.")
+    ts_mu, ts_logvar = ts.encode(probe_x)
+    ts_err = max(
+        float(np.abs(ts.decode(z).numpy() - want).max()), float(np.abs(ts(z).numpy() - want).max()),
+        float(np.abs(ts_mu.numpy() - mu.numpy()).max()), float(np.abs(ts_logvar.numpy() - logvar.numpy()).max()),
+    )
+    for label, err in (("decoder", dec_err), ("encoder", enc_err), ("TorchScript file", ts_err)):
         if not err <= PARITY_ATOL:
             raise ExportError(f"The {label} disagrees with PyTorch by {err:.2e} (> {PARITY_ATOL}).")
     return dec_err, enc_err, ts_err
@@ -199,21 +203,15 @@ def export_checkpoint(
     ``attributes_fn(model, data) -> ({name: unit direction} | None, markdown table | None)``
     adds attribute directions and their edit-quality table (faces).
     """
+    check_out(checkpoint, out_prefix)  # never over the training run, never a bare folder
     model, cfg, state = load_trained(checkpoint)
     name = out_prefix.name
     out_dir = out_prefix.parent
     out_dir.mkdir(parents=True, exist_ok=True)
-    metrics_path = checkpoint.with_name("metrics.json")
-    import json
-
-    metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
+    metrics = read_metrics(checkpoint.with_name("metrics.json"))
     data = load_tensors(cfg, data_dir, torch.device("cpu"))
     attributes, edit_table = attributes_fn(model, data) if attributes_fn else (None, None)
-    files = {
-        "decoder": out_dir / f"{name}.onnx", "encoder": out_dir / f"{name}.encoder.onnx",
-        "torchscript": out_dir / f"{name}.pt", "card": out_dir / f"{name}.md",
-        "report": out_dir / f"{name}.report.png",
-    }
+    files = output_files(out_prefix)
     meta = build_metadata(
         name, cfg, model, data, metrics, files["encoder"].name, attributes, state.get("history", [])
     )
@@ -229,15 +227,12 @@ def export_checkpoint(
         probe = data.test_x[:16]
         _dynamo_export(EncoderGraph(model), probe[:2], ENCODER_INPUT, list(ENCODER_OUTPUTS), staged["encoder"])
         _with_metadata(staged["encoder"], None, f"Latent Odyssey encoder {name}: image [N,C,H,W] in [0,1] -> mu, logvar [N,{d}].")
-        traced = torch.jit.trace(DecoderGraph(model), torch.zeros(2, d))
-        traced.save(str(staged["torchscript"]))
-        errs = verify(staged["decoder"], staged["encoder"], staged["torchscript"], model, probe)
+        save_torchscript(model, meta, staged["torchscript"])
+        errs = verify(staged["decoder"], staged["encoder"], staged["torchscript"], model, probe, meta)
         report_src = checkpoint.with_name("report.png")
         if report_src.is_file():
             shutil.copyfile(report_src, staged["report"])
-        from latent_odyssey.export.card import model_card
-
-        staged["card"].write_text(model_card(meta, cfg, errs, {k: p.name for k, p in files.items()}, report_src.is_file()))
+        staged["card"].write_text(model_card(meta, errs, {k: p.name for k, p in files.items()}, report_src.is_file()))
         for key, p in staged.items():
             if p.exists():
                 os.replace(p, files[key])

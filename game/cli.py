@@ -5,11 +5,14 @@ Usage::
     odyssey --version
     odyssey [play] [--model NAME|PATH] [--mode navigator|odyssey|faces]
                    [--provider auto|cpu|cuda] [--size WxH] [--fullscreen]
-                   [--headless] [--frames N] [--screenshot PATH] [--seed S]
+                   [--headless] [--frames N] [--screenshot PATH] [--seed S] [--image FILE]
+                   [--mute]
     odyssey info MODEL
+    odyssey encode FILE... [--model NAME|PATH] [--json]
     odyssey record OUT.mp4 [--model M] [--tour centroids|dense|random] [--seconds S] [--fps F]
                    [--size WxH] [--tunnel] [--grid] [--seed N] [--gif] [--morph A_SEED:B_SEED]
     odyssey replay LOG OUT.mp4 [--size WxH] [--fps F]
+    odyssey web MODEL DIR [--ort-url URL | --ort-dir DIST] [--serve] [--port N]
 
 Plain ``odyssey`` plays the shipped ``mnist-2d`` model (``mnist-3d`` for ``--mode odyssey``,
 ``faces`` for ``--mode faces``, when shipped). ``--frames N --screenshot PATH`` runs N frames
@@ -30,29 +33,34 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402
 
 from latent_odyssey import __version__  # noqa: E402
-from latent_odyssey.game import paths  # noqa: E402
+from latent_odyssey.game import encodecmd, paths  # noqa: E402
 from latent_odyssey.game.capture import commands  # noqa: E402
 from latent_odyssey.game.capture.encoder import install_signal_finalizers  # noqa: E402
 from latent_odyssey.game.cliutil import (  # noqa: E402
-    EXIT_FAILURE,
-    EXIT_USAGE,
+    InputError,
     OneSentenceParser,
+    check_size,
     ensure_writable,
+    one_line,
+    os_reason,
     positive_int,
+    refuse_clobber,
+    run_cli,
     seed_int,
     split_size,
 )
 from latent_odyssey.game.engine.app import MIN_SIZE, EngineError  # noqa: E402
-from latent_odyssey.game.engine.input import ControlsError  # noqa: E402
-from latent_odyssey.game.model.modelfile import ModelFileError, ModelMeta, open_model  # noqa: E402
+from latent_odyssey.game.model.imagefile import ImageFileError, read_image  # noqa: E402
+from latent_odyssey.game.model.modelfile import ModelMeta, open_model  # noqa: E402
 from latent_odyssey.game.modes.registry import MODES  # noqa: E402
 from latent_odyssey.game.play import Game  # noqa: E402
+from latent_odyssey.game.web import commands as web_commands  # noqa: E402
 
 DEFAULT_MODELS = {"navigator": "mnist-2d", "odyssey": "mnist-3d", "faces": "faces"}
-MAX_SIDE_PX = 16384
+INVISIBLE_DRIVERS = ("offscreen", "dummy")  # SDL video drivers that show nothing on screen
 
 
-class UsageError(Exception):
+class UsageError(InputError):
     """A bad command-line value; the message is one sentence."""
 
 
@@ -61,12 +69,23 @@ def parse_size(value: str) -> tuple[int, int]:
     size = split_size(value)
     if size is None:
         raise argparse.ArgumentTypeError(f"window size {value!r} is not WIDTHxHEIGHT, e.g. 1280x720")
-    w, h = size
-    if w < MIN_SIZE[0] or h < MIN_SIZE[1] or w > MAX_SIDE_PX or h > MAX_SIDE_PX:
-        raise argparse.ArgumentTypeError(
-            f"window size {value!r} must be at least {MIN_SIZE[0]}x{MIN_SIZE[1]} and at most {MAX_SIDE_PX} per side"
-        )
-    return w, h
+    return check_size(size, MIN_SIZE, "window size", lambda text: argparse.ArgumentTypeError(text.rstrip(".")),
+                      repr(value))
+
+
+def no_display(environ: dict[str, str] | None = None) -> bool:
+    """True when a window could not be seen: on Linux and the BSDs, no X11 or Wayland display
+    is named and no SDL video driver was chosen (SDL would fall back to its invisible
+    offscreen driver and the game would run unseen)."""
+    env = os.environ if environ is None else environ
+    if env.get("SDL_VIDEODRIVER"):
+        return False
+    unix_desktop = sys.platform.startswith("linux") or "bsd" in sys.platform
+    return unix_desktop and not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+
+
+NO_DISPLAY = ("There is no display to open a window on (no DISPLAY or WAYLAND_DISPLAY is set); "
+              "run with --headless --frames N to render without one.")
 
 
 def build_parser() -> OneSentenceParser:
@@ -76,7 +95,7 @@ def build_parser() -> OneSentenceParser:
         epilog="Plain 'odyssey' is 'odyssey play'. Press F1 in the game for the controls.",
     )
     parser.add_argument("--version", action="version", version=f"odyssey {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{play,info,record,replay}")
+    sub = parser.add_subparsers(dest="command", metavar="{play,info,record,replay,encode,web}")
     play = sub.add_parser("play", help="play the explorer (the default)", description="Play the explorer.")
     play.add_argument("--model", metavar="NAME|PATH", help="a shipped model name (mnist-2d) or a path to a .onnx decoder")
     play.add_argument("--mode", choices=tuple(MODES), default="navigator", help="the mode to start in (default navigator)")
@@ -87,10 +106,14 @@ def build_parser() -> OneSentenceParser:
     play.add_argument("--frames", type=positive_int, metavar="N", help="stop after N frames")
     play.add_argument("--screenshot", type=Path, metavar="PATH", help="save the last frame as a PNG")
     play.add_argument("--seed", type=seed_int, metavar="S", help="seed for random jumps (default: fresh each run)")
+    play.add_argument("--mute", action="store_true", help="no sound (F8 toggles it in the game)")
+    play.add_argument("--image", type=Path, metavar="FILE", help="encode this picture and show it (as a dropped file)")
     info = sub.add_parser("info", help="describe a model file", description="Print a model's metadata.")
     info.add_argument("model", metavar="MODEL", help="a shipped model name or a path to a .onnx decoder")
     commands.add_record_parser(sub)
     commands.add_replay_parser(sub)
+    encodecmd.add_encode_parser(sub)
+    web_commands.add_web_parser(sub)
     return parser
 
 
@@ -117,23 +140,41 @@ def cmd_play(args: argparse.Namespace) -> int:
     else:
         path = paths.require_model(args.model, UsageError)
     screenshot = check_screenshot_path(args.screenshot) if args.screenshot is not None else None
+    if screenshot is not None:
+        refuse_clobber([screenshot], [path], UsageError)
+    if not args.headless and no_display():
+        raise UsageError(NO_DISPLAY)
+    if args.image is not None:
+        try:
+            read_image(args.image)  # a bad file is one sentence before any window opens
+        except ImageFileError as exc:
+            raise UsageError(str(exc)) from None
 
     try:
         engine = Game(
             path, mode=args.mode, provider=args.provider, size=args.size,
-            fullscreen=args.fullscreen, headless=args.headless, seed=args.seed,
+            fullscreen=args.fullscreen, headless=args.headless, seed=args.seed, mute=args.mute,
         )
     except EngineError as exc:
         raise UsageError(str(exc)) from None
     except pygame.error as exc:
         raise UsageError(f"Cannot open a window ({exc}); try --headless --frames N.") from None
+    if not args.headless and not os.environ.get("SDL_VIDEODRIVER") and pygame.display.get_driver() in INVISIBLE_DRIVERS:
+        engine.shutdown()  # SDL found no display and fell back to a driver that shows nothing
+        raise UsageError(NO_DISPLAY)
     install_signal_finalizers()  # SIGTERM / SIGHUP still leave playable recordings
+    if args.image is not None:
+        engine.open_image(args.image)
     try:
         engine.run(frames=args.frames, screenshot=screenshot)
     except (OSError, pygame.error) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise UsageError(f"Cannot write the screenshot {screenshot}: {reason}.") from None
+        raise UsageError(f"Cannot write the screenshot {screenshot}: {screenshot_reason(exc)}.") from None
     return 0
+
+
+def screenshot_reason(exc: BaseException) -> str:
+    """Why a screenshot could not be written, in words."""
+    return os_reason(exc) if isinstance(exc, OSError) else one_line(str(exc)).rstrip(".")
 
 
 def _fmt(v: float) -> str:
@@ -207,35 +248,25 @@ def cmd_info(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``odyssey`` console script; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (argv[0] not in ("play", "info", "record", "replay", "-h", "--help", "--version")):
+    if not argv or (argv[0] not in ("play", "info", "record", "replay", "encode", "web", "-h", "--help", "--version")):
         argv = ["play", *argv]
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error already reported (2)
         return int(exc.code or 0)
+    return run_cli("odyssey", lambda: run_command(args))
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run the parsed subcommand; ``run_cli`` turns its failures (InputError, signals, a
+    closed stdout, OSError) into one sentence and an exit status."""
+    if args.command == "web":
+        return web_commands.cmd_web(args)
+    if args.command == "encode":
+        return encodecmd.cmd_encode(args)
     if args.command in ("record", "replay"):
-        try:
-            return commands.cmd_record(args) if args.command == "record" else commands.cmd_replay(args)
-        except KeyboardInterrupt:
-            print("odyssey: interrupted.", file=sys.stderr)
-            return 130
-    try:
-        return cmd_info(args) if args.command == "info" else cmd_play(args)
-    except UsageError as exc:
-        print(f"odyssey: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except ModelFileError as exc:
-        print(f"odyssey: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
-    except KeyboardInterrupt:
-        print("odyssey: interrupted.", file=sys.stderr)
-        return 130
-    except ControlsError as exc:
-        print(f"odyssey: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
-    except BrokenPipeError:  # the reader went away (odyssey info | head -1): end quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        return commands.cmd_record(args) if args.command == "record" else commands.cmd_replay(args)
+    return cmd_info(args) if args.command == "info" else cmd_play(args)
 
 
 if __name__ == "__main__":

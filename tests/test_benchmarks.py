@@ -54,7 +54,8 @@ def test_machine_targets_and_sections(suite_json):
         assert m[key], key
     assert "CPUExecutionProvider" in m["providers"] and m["torch_threads"] == 1
     statuses = {t["name"]: t["status"] for t in suite_json["targets"]}
-    assert len(statuses) == 5 and set(statuses.values()) <= {"PASS", "MISS", "SKIP"}
+    assert len(statuses) == 11 and set(statuses.values()) <= {"PASS", "MISS", "SKIP"}
+    assert statuses["odyssey_field median"] == statuses["odyssey_field_tunnel_grid p99"] == "SKIP"  # not run here
     assert statuses["odyssey_tunnel_grid median"] in ("PASS", "MISS")
     assert statuses["face studio slider change to screen (face_studio_grid median)"] == "SKIP"
     start = suite_json["startup"]

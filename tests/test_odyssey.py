@@ -118,7 +118,8 @@ def test_gamepad_trigger_and_stick_fly_the_ship(rig: Rig) -> None:
 
 def test_tunnel_and_grid_decode_in_one_run_per_frame(rig: Rig) -> None:
     s = rig.scene
-    assert s.tunnel and s.layer_count == LAYERS_DEFAULT
+    assert not s.tunnel and s.layer_count == LAYERS_DEFAULT  # the field is the default view
+    rig.tap(pygame.K_t)  # tunnel on
     rig.tap(pygame.K_y)  # grid on
     assert s.grid
     rig.frame(down(pygame.K_w), down(pygame.K_d))  # fly and turn: new images every frame
@@ -127,14 +128,19 @@ def test_tunnel_and_grid_decode_in_one_run_per_frame(rig: Rig) -> None:
         rig.frame()
         assert rig.decoder.runs - runs <= 1
         assert s.last_batch_size == s.layer_count + 9
-    rig.tap(pygame.K_t)  # tunnel off: the view at the ship plus the grid
-    assert not s.tunnel and s.last_batch_size == 1 + 9
+    rig.tap(pygame.K_t)  # tunnel off: the field (its new points) plus the grid, still one run
+    assert not s.tunnel
+    for _ in range(10):
+        runs = rig.decoder.runs
+        rig.frame()
+        assert rig.decoder.runs - runs <= 1
     rig.tap(pygame.K_y)
-    assert s.last_batch_size == 1
+    assert s.last_batch_size == 0  # hovering in the field: every point is decoded already
 
 
 def test_layers_more_and_less_change_the_count(rig: Rig) -> None:
     s = rig.scene
+    rig.tap(pygame.K_t)
     rig.tap(pygame.K_RIGHTBRACKET)
     assert s.layer_count == LAYERS_DEFAULT + 1 and s.last_batch_size == LAYERS_DEFAULT + 1
     for _ in range(3):
@@ -147,6 +153,7 @@ def test_layers_more_and_less_change_the_count(rig: Rig) -> None:
 
 def test_tunnel_layers_zoom_continuously_as_the_ship_advances(rig: Rig) -> None:
     s = rig.scene
+    rig.tap(pygame.K_t)
     _, d0, _ = s.frame_points()
     s.ship.velocity = s.ship.forward * 0.1 * s.spacing / DT  # 0.2 spacing per two-step frame
     rig.frame(steps=1)
@@ -274,13 +281,15 @@ def test_decode_ahead_thread_runs_on_autopilot_and_stops_on_exit(exported_models
     s = r.scene
     thread = s.ahead
     assert thread is not None and thread.alive
+    r.tap(pygame.K_t)  # the tunnel (the rail's layers are this worker's job)
     r.tap(pygame.K_y)
     r.tap(pygame.K_o)
     for _ in range(5):
         r.frame()
-    assert thread.wait_idle(20.0)
+    assert thread.wait_idle(20.0) and s.stream.wait_idle(20.0)
     assert thread.images_requested > s.layer_count + 9
     thread.stop()  # so that only the frame loop decodes from here on
+    s.stream.stop()
     # what the worker decoded is what the ship needs next: the next frames hit the cache
     runs = r.decoder.runs
     for _ in range(4):
@@ -395,7 +404,8 @@ def test_wide_model_flies_in_a_cyclable_3d_subspace(tmp_path: Path) -> None:
     r.tap(pygame.K_v)  # subspace_next cycles the subspace
     assert s.dims.tolist() != [1, 3, 4] and len(set(s.dims.tolist())) == 3
     np.testing.assert_allclose(s.latent(), z, atol=1e-6)  # same point, new axes
-    assert s.last_batch_size == s.layer_count
+    lattice, lattice_id = s.field_lattice()
+    assert lattice_id[1] == tuple(s.dims.tolist()) and s.view.field.drawn > 0  # a field in the new axes
     r.tap(pygame.K_o)  # cycling while the autopilot flies gives a tour in the new subspace
     dims = s.dims.tolist()
     r.tap(pygame.K_v)
@@ -422,7 +432,7 @@ def test_engine_runs_the_odyssey_mode(exported_models, isolated: Path) -> None:
         pygame.event.post(up(pygame.K_w))
         eng.loop_once(1 / 60)
         assert np.dot(scene.ship.position - start, fwd) > 0
-        assert scene.last_batch_size == scene.layer_count
+        assert not scene.tunnel and scene.view.field.drawn > 10  # the field of images
         img = pygame.surfarray.array3d(eng.surface)
         assert img.shape[:2] == (1280, 720) and img.std() > 5
         pygame.event.post(down(pygame.K_o))

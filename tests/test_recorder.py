@@ -270,7 +270,8 @@ def test_finalize_all_closes_open_recorders(tmp_path):
     rec.start()
     for i in range(3):
         rec.submit(frame(i), i / 10)
-    assert (tmp_path / "open.partial.mp4").exists()
+    assert rec.partial_path.exists() and rec.partial_path.name.endswith(".partial.mp4")
+    assert rec.partial_path.name.startswith(f"open.{os.getpid()}-")  # unique per process
     assert tmp_path / "open.mp4" in finalize_all()
     assert len(decode(tmp_path / "open.mp4")[2]) == 3
     assert rec.submit(frame(4), 0.4) is False  # closed: ignored, no exception

@@ -9,11 +9,22 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
+import signal
 from pathlib import Path
 
-from latent_odyssey.game.cliutil import OneSentenceParser, int_at_least, non_negative_float
+from latent_odyssey.game.cliutil import (
+    OneSentenceParser,
+    Stopped,
+    int_at_least,
+    non_negative_float,
+    run_cli,
+    seed_int,
+    signal_name,
+    stop_on_signals,
+)
 from latent_odyssey.train.config import PRESETS
+
+MAX_IW_K = 20_000  # importance samples per image: the estimate decodes 20,000 images per batch
 
 
 class _Parser(OneSentenceParser):
@@ -35,11 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup-epochs", type=non_negative_float)
     p.add_argument("--loss", choices=["bce", "mse"])
     p.add_argument("--binarize", action="store_true", help="stochastic binarization (literature comparison)")
-    p.add_argument("--iw-k", type=int, help="samples for the importance-weighted log-likelihood (default 1000)")
+    p.add_argument("--iw-k", type=int_at_least(0, "--iw-k", maximum=MAX_IW_K),
+                   help=f"samples for the importance-weighted log-likelihood (default 1000; 0: off; at most {MAX_IW_K})")
     p.add_argument("--iw-limit", type=_positive_int, help="test images for the IW estimate (default: all)")
     p.add_argument("--limit", type=_positive_int, help="use the first N training images (smoke runs)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--seed", type=int)
+    p.add_argument("--seed", type=seed_int)
     p.add_argument("--out", type=Path, help="output folder (default runs/PRESET)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     p.add_argument("--no-progress", action="store_true")
@@ -47,7 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``odyssey-train``: every failure is one sentence and an exit status."""
     args = build_parser().parse_args(argv)
+    return run_cli("odyssey-train", lambda: run(args))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train as ``args`` say; refuses to overwrite an earlier run without ``--resume``."""
     overrides = {
         k: v for k, v in {
             "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
@@ -61,23 +79,29 @@ def main(argv: list[str] | None = None) -> int:
     cfg = dataclasses.replace(PRESETS[args.preset], **overrides)
     out = args.out or Path("runs") / args.preset
 
-    from latent_odyssey.train.checkpoint import CheckpointError
-    from latent_odyssey.train.data import DataError
     from latent_odyssey.train.trainer import TrainingError, train
 
+    if out.exists() and not out.is_dir():
+        raise TrainingError(f"--out {out} is a file; give a folder for the run.")
+    if (out / "checkpoint.pt").exists() and not args.resume:
+        raise TrainingError(f"{out} already holds a training run (checkpoint.pt); pass --resume to continue "
+                            f"it or choose another --out, so that it is not overwritten.")
+    stop_on_signals()  # SIGTERM / SIGHUP raise Stopped, which cleans up like Ctrl-C does
     try:
         metrics = train(cfg, out, data_dir=args.data_dir, resume=args.resume, progress=not args.no_progress)
-    except (DataError, CheckpointError, TrainingError) as exc:
-        sys.stderr.write(f"odyssey-train: {exc}\n")
-        return 1
     except KeyboardInterrupt:
-        sys.stderr.write("odyssey-train: interrupted; the last completed epoch is in the checkpoint.\n")
-        return 130
-    except OSError as exc:
-        sys.stderr.write(f"odyssey-train: cannot write to {out}: {exc.strerror or exc}.\n")
-        return 1
+        raise Stopped(signal.SIGINT, _stopped_message("Interrupted", out)) from None
+    except Stopped as exc:
+        raise Stopped(exc.signum, _stopped_message(f"Stopped by {signal_name(exc.signum)}", out)) from None
     print(_summary(metrics, out))
     return 0
+
+
+def _stopped_message(what: str, out: Path) -> str:
+    ckpt = out / "checkpoint.pt"
+    if ckpt.is_file():
+        return f"{what}; the last completed epoch is in {ckpt} (continue with --resume)."
+    return f"{what} before the first epoch ended; nothing was kept."
 
 
 def _summary(m: dict, out: Path) -> str:

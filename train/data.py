@@ -8,9 +8,12 @@ Resolution order for a data set (first folder holding all four files wins):
 4. Debian's ``/usr/share/datasets/<set>`` (package ``dataset-fashion-mnist``),
 5. a download from the official mirrors into the cache, with sha256 verification of the
    uncompressed content, a progress bar and an atomic move (no half file is ever left as if
-   complete).
+   complete); never with ``$ODYSSEY_OFFLINE`` set (to anything but 0).
 
-Offline, it fails with one sentence that says where to put the files.
+Offline, it fails with one sentence that says where to put the files (the given
+``--data-dir`` and what it lacks, when one was given). ``load_split`` refuses files that are
+valid IDX but not an image set: images must be unsigned bytes (IDX type 0x08) of shape
+(N, H, W) and labels whole numbers, one per image.
 """
 
 from __future__ import annotations
@@ -29,14 +32,18 @@ from pathlib import Path
 import numpy as np
 
 from latent_odyssey.game import atomic
+from latent_odyssey.game.cliutil import EXIT_FAILURE, InputError
 
 IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 DOWNLOAD_TIMEOUT_S = 30.0
 DOWNLOAD_CHUNK_BYTES = 1 << 16
+OFFLINE_ENV = "ODYSSEY_OFFLINE"  # set (not "0"): never download, say where the files go
 
 
-class DataError(ValueError):
+class DataError(InputError, ValueError):
     """A data set is missing, malformed or failed verification (message is one sentence)."""
+
+    exit_status = EXIT_FAILURE
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,14 @@ def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(dims)
 
 
+def idx_bytes(arr: np.ndarray) -> bytes:
+    """The inverse of :func:`parse_idx` for uint8 arrays: magic ``0 0 0x08 ndim``, big-endian
+    dims, the data (for tests and benchmarks that write small data sets)."""
+    arr = np.ascontiguousarray(arr, dtype=np.uint8)
+    header = bytes([0, 0, 0x08, arr.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in arr.shape)
+    return header + arr.tobytes()
+
+
 def _find_file(folder: Path, stem: str) -> Path | None:
     for candidate in (folder / stem, folder / f"{stem}.gz"):
         if candidate.is_file():
@@ -153,30 +168,38 @@ def resolve(name: str, data_dir: Path | str | None = None, download: bool = True
     if name not in DATASETS:
         raise DataError(f"Unknown data set {name!r}; choose one of {', '.join(DATASETS)}.")
     if data_dir is not None and not Path(data_dir).is_dir():
-        raise DataError(f"Data folder {data_dir} does not exist.")
+        what = "is a file, not a folder" if Path(data_dir).exists() else "does not exist"
+        raise DataError(f"Data folder {data_dir} {what}.")
     for folder in candidate_dirs(name, data_dir):
         if _folder_complete(folder):
             return folder
     target = cache_root() / name
-    if not download:
-        raise DataError(_missing_message(name, target))
-    fetch(DATASETS[name], target)
+    offline = os.environ.get(OFFLINE_ENV, "0") not in ("", "0")
+    if not download or offline:
+        raise DataError(_missing_message(name, target, data_dir, offline))
+    fetch(DATASETS[name], target, data_dir=data_dir)
     return target
 
 
-def _missing_message(name: str, target: Path) -> str:
-    stems = ", ".join(s for pair in FILES.values() for s in pair)
-    return (
-        f"The {name} data set was not found and could not be downloaded; put its four IDX files "
-        f"({stems}, optionally .gz) in {target} or pass --data-dir."
-    )
+def _missing_message(name: str, target: Path, data_dir: Path | str | None = None,
+                     offline: bool = False) -> str:
+    """Where the files were looked for, and where to put them (one sentence)."""
+    stems = [s for pair in FILES.values() for s in pair]
+    why = f"downloads are off (${OFFLINE_ENV})" if offline else "it could not be downloaded"
+    if data_dir is not None:
+        lacking = [s for s in stems if _find_file(Path(data_dir), s) is None]
+        return (f"The {name} data set is not in {data_dir} (it lacks {', '.join(lacking)}, optionally "
+                f".gz) and {why}; put the four IDX files there.")
+    return (f"The {name} data set was not found and {why}; put its four IDX files "
+            f"({', '.join(stems)}, optionally .gz) in {target} or pass --data-dir.")
 
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def fetch(spec: DatasetSpec, target: Path, mirrors: tuple[str, ...] | None = None) -> None:
+def fetch(spec: DatasetSpec, target: Path, mirrors: tuple[str, ...] | None = None,
+          data_dir: Path | str | None = None) -> None:
     """Download every missing file of ``spec`` into ``target``, verified and atomically moved."""
     target.mkdir(parents=True, exist_ok=True)
     for stem, digest in spec.sha256.items():
@@ -205,7 +228,7 @@ def fetch(spec: DatasetSpec, target: Path, mirrors: tuple[str, ...] | None = Non
                 raise DataError(
                     f"Downloaded {stem} failed verification ({errors[-1]}); nothing was saved in {target}."
                 )
-            raise DataError(_missing_message(spec.name, target))
+            raise DataError(_missing_message(spec.name, target, data_dir))
 
 
 def _download(url: str, label: str) -> bytes:
@@ -266,6 +289,11 @@ def load_split(folder: Path, split: str, verify: bool = False, spec: DatasetSpec
             f"{img_path} and {lbl_path} do not form an image set "
             f"(shapes {images.shape} and {labels.shape})."
         )
+    if images.dtype != np.uint8:
+        raise DataError(f"{img_path} holds {images.dtype} values; images must be unsigned bytes "
+                        f"(IDX type 0x08).")
+    if labels.dtype.kind not in "iu":
+        raise DataError(f"{lbl_path} holds {labels.dtype} values; labels must be whole numbers.")
     x = (images.astype(np.float32) / 255.0)[:, None, :, :]  # (N, 1, H, W)
     return Split(images=x, labels=labels.astype(np.int64))
 

@@ -1,4 +1,10 @@
-"""Turn a preset's data set name into device tensors (the whole set lives on the device)."""
+"""Turn a preset's data set name into device tensors (the whole set lives on the device).
+
+The boundary check of a data set that reads fine but cannot train the preset (``DataError``,
+one sentence): images of another size or channel count than the model takes, labels outside
+the set's classes, fewer than ``MIN_TRAIN_IMAGES`` training images after ``--limit`` (the
+5-NN metric votes among 5) or no test image at all.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from latent_odyssey.train.data import load_dataset
+from latent_odyssey.train.data import DataError, load_dataset
+
+KNN_K = 5  # neighbours in the 5-NN accuracy (train.metrics.knn_accuracy)
+MIN_TRAIN_IMAGES = KNN_K  # fewer cannot be trained and measured
+MIN_TEST_IMAGES = 1
 
 
 @dataclass
@@ -33,6 +43,8 @@ def load_tensors(cfg, data_dir: Path | str | None, device: torch.device) -> Tens
     tx, ty = train.images, train.labels
     if cfg.limit:
         tx, ty = tx[: cfg.limit], ty[: cfg.limit]
+    check_split(cfg, "training", tx, ty, len(names), MIN_TRAIN_IMAGES)
+    check_split(cfg, "test", test.images, test.labels, len(names), MIN_TEST_IMAGES)
     return TensorData(
         train_x=torch.from_numpy(np.ascontiguousarray(tx)).to(device),
         train_y=torch.from_numpy(ty).to(device),
@@ -41,6 +53,24 @@ def load_tensors(cfg, data_dir: Path | str | None, device: torch.device) -> Tens
         class_names=names,
         dataset=cfg.dataset,
     )
+
+
+def check_split(cfg, split: str, images: np.ndarray, labels: np.ndarray | None, classes: int,
+                minimum: int) -> None:
+    """Refuse a split ``cfg``'s model cannot train on or be measured with (DataError)."""
+    c, size = cfg.model.channels, cfg.model.image_size
+    name = cfg.dataset
+    if len(images) < minimum:
+        limit = f" (after --limit {cfg.limit})" if cfg.limit and split == "training" else ""
+        raise DataError(f"The {name} data set has {len(images)} {split} images{limit}; "
+                        f"{cfg.preset} needs at least {minimum}.")
+    if images.shape[1:] != (c, size, size):
+        got = "x".join(str(v) for v in images.shape[2:])
+        raise DataError(f"The {name} {split} images are {got} with {images.shape[1]} channel(s), but the "
+                        f"{cfg.preset} model takes {size}x{size} with {c}.")
+    if labels is not None and classes and len(labels) and (labels.min() < 0 or labels.max() >= classes):
+        raise DataError(f"The {name} {split} labels run from {labels.min()} to {labels.max()}, but the set has "
+                        f"{classes} classes (labels 0 to {classes - 1}).")
 
 
 def _faces(cfg, data_dir: Path | str | None, device: torch.device) -> TensorData:
@@ -59,6 +89,8 @@ def _faces(cfg, data_dir: Path | str | None, device: torch.device) -> TensorData
     (trx, tra), (tex, tea) = parts["train"], parts["test"]
     if cfg.limit:
         trx, tra = trx[: cfg.limit], tra[: cfg.limit]
+    check_split(cfg, "training", trx, None, 0, MIN_TRAIN_IMAGES)
+    check_split(cfg, "test", tex, None, 0, MIN_TEST_IMAGES)
     return TensorData(
         train_x=torch.from_numpy(np.ascontiguousarray(trx, dtype=np.float32)).to(device),
         train_y=None,

@@ -51,6 +51,7 @@ from pathlib import Path
 import numpy as np
 
 from latent_odyssey.game.atomic import atomic_path
+from latent_odyssey.train.data import DataError
 
 ATTRIBUTES = ("smile", "age", "gender", "glasses")
 IMAGE_SIZE = 64  # pixels, default output side
@@ -135,7 +136,7 @@ SCLERA = np.array((0.97, 0.96, 0.94), dtype=np.float32)
 LID = np.array((0.10, 0.06, 0.05), dtype=np.float32)
 
 
-class FacesDataError(ValueError):
+class FacesDataError(DataError):
     """A face image folder that cannot be used (missing, empty, unreadable)."""
 
 

@@ -69,8 +69,9 @@ def write_report(model, cfg, data, metrics: dict, path: Path) -> None:
         sc = ax.scatter(xy[:, 0], xy[:, 1], c=labels, cmap="tab10", s=2, alpha=0.7)
         ax.set_title(f"latent map: {title}", fontsize=10)
         if labels is not None and data.class_names:
-            handles = sc.legend_elements()[0]
-            ax.legend(handles, data.class_names, fontsize=6, markerscale=0.6, loc="best", ncol=2)
+            handles = sc.legend_elements()[0]  # one per label present, in sorted order
+            names = [data.class_names[int(k)] for k in np.unique(labels) if 0 <= k < len(data.class_names)]
+            ax.legend(handles, names, fontsize=6, markerscale=0.6, loc="best", ncol=2)
 
     ax = fig.add_subplot(gs[1, 2:])
     _show(ax, _manifold(model, cfg, mus), "decoded manifold (first two latent axes / PCA plane)")

@@ -4,6 +4,12 @@ Writes into ``out``: ``config.json``, ``checkpoint.pt`` (atomically, every epoch
 ``metrics.json`` and ``report.png``. ``resume=True`` continues from ``out/checkpoint.pt`` and
 reproduces an uninterrupted run of the same seed (per-epoch permutations come from a generator
 seeded by (seed, epoch); the global RNG state is stored in the checkpoint).
+
+``config.json`` is written once the data set has loaded and passed its checks; a run that
+fails (or is stopped) before its first checkpoint removes the ``config.json`` it wrote, and the
+``out`` folder when it made it and it is empty, so a failed run leaves nothing behind. An
+epoch whose last batch would hold a single image leaves that image out (BatchNorm cannot train
+on a batch of one).
 """
 
 from __future__ import annotations
@@ -11,12 +17,15 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
 from latent_odyssey.game import atomic
+from latent_odyssey.game.cliutil import EXIT_FAILURE, InputError, os_reason
 from latent_odyssey.train import checkpoint as ckpt_io
 from latent_odyssey.train.config import TrainConfig
 from latent_odyssey.train.datasets import TensorData, load_tensors
@@ -25,8 +34,10 @@ from latent_odyssey.train.metrics import elbo_parts, evaluate
 from latent_odyssey.train.models import ConvVAE, build_model, count_parameters
 
 
-class TrainingError(RuntimeError):
+class TrainingError(InputError, RuntimeError):
     """Training cannot go on (non-finite loss, nothing to resume, ...); one-sentence message."""
+
+    exit_status = EXIT_FAILURE
 
 
 def pick_device(name: str) -> torch.device:
@@ -44,12 +55,56 @@ def lr_at(cfg: TrainConfig, step: int, total_steps: int) -> float:
     return low + 0.5 * (cfg.lr - low) * (1.0 + math.cos(math.pi * frac))
 
 
+def steps_in_epoch(n: int, batch_size: int) -> int:
+    """Batches per epoch: the last one is partial, and left out when it would hold one image."""
+    if n > 1 and n % batch_size == 1:
+        return n // batch_size
+    return math.ceil(n / batch_size)
+
+
+def write_json(path: Path, obj: object) -> None:
+    """``atomic.write_json``, failing with one sentence (TrainingError) and the system's reason."""
+    try:
+        atomic.write_json(path, obj)
+    except OSError as exc:
+        raise TrainingError(f"Cannot write {path}: {os_reason(exc)}.") from None
+
+
+@contextmanager
+def leave_nothing_on_failure(out: Path) -> Iterator[None]:
+    """On any failure (stops included) before the first checkpoint: remove the ``config.json``
+    this run wrote, and ``out`` when this run made it and it is empty again."""
+    made = not out.exists()
+    had_config = (out / "config.json").exists()
+    try:
+        yield
+    except BaseException:
+        if not (out / "checkpoint.pt").exists():
+            if not had_config:
+                (out / "config.json").unlink(missing_ok=True)
+            if made:
+                try:
+                    out.rmdir()
+                except OSError:
+                    pass
+        raise
+
+
 def train(
     cfg: TrainConfig, out: Path, data_dir: Path | str | None = None, resume: bool = False,
     progress: bool = True, report: bool = True,
 ) -> dict:
     """Train ``cfg`` into ``out``; returns the test metrics dict."""
-    out.mkdir(parents=True, exist_ok=True)
+    with leave_nothing_on_failure(out):
+        return _train(cfg, out, data_dir, resume, progress, report)
+
+
+def _train(cfg: TrainConfig, out: Path, data_dir: Path | str | None, resume: bool, progress: bool,
+           report: bool) -> dict:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TrainingError(f"Cannot make the output folder {out}: {os_reason(exc)}.") from None
     ckpt_path = out / "checkpoint.pt"
     device = pick_device(cfg.device)
     torch.manual_seed(cfg.seed)
@@ -63,15 +118,13 @@ def train(
         saved = TrainConfig.from_dict(state["config"])
         if saved.model != cfg.model:
             raise TrainingError(f"{ckpt_path} holds a different architecture than {cfg.preset}.")
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
+        ckpt_io.restore(state, model, opt, ckpt_path)
         start_epoch, history = int(state["epoch"]), list(state["history"])
-        torch.set_rng_state(state["rng"])
-    atomic.write_json(out / "config.json", cfg.to_dict())
 
     data = load_tensors(cfg, data_dir, device)
+    write_json(out / "config.json", cfg.to_dict())
     n = len(data.train_x)
-    steps_per_epoch = math.ceil(n / cfg.batch_size)
+    steps_per_epoch = steps_in_epoch(n, cfg.batch_size)
     total_steps = steps_per_epoch * cfg.epochs
     t_start = time.perf_counter()
     for epoch in range(start_epoch, cfg.epochs):
@@ -95,11 +148,14 @@ def train(
         parameters=count_parameters(model), train_seconds_this_run=round(train_seconds, 1),
         device=str(device), history=history,
     )
-    atomic.write_json(out / "metrics.json", metrics)
+    write_json(out / "metrics.json", metrics)
     if report:
         from latent_odyssey.train.report import write_report
 
-        write_report(model, cfg, data, metrics, out / "report.png")
+        try:
+            write_report(model, cfg, data, metrics, out / "report.png")
+        except OSError as exc:
+            raise TrainingError(f"Cannot write {out / 'report.png'}: {os_reason(exc)}.") from None
     return metrics
 
 
@@ -109,9 +165,10 @@ def _train_epoch(
 ) -> dict:
     model.train()
     n = len(data.train_x)
-    gen = torch.Generator().manual_seed(cfg.seed * 100003 + epoch)
+    gen = torch.Generator().manual_seed(cfg.seed * 100003 + epoch)  # seeds < 2**32: fits 64 bits
     perm = torch.randperm(n, generator=gen).to(data.train_x.device)
     sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
+    seen = 0  # images trained on (n, or n - 1 when a last batch of one is left out)
     t0 = time.perf_counter()
     bar = tqdm(
         range(steps_per_epoch), desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress,
@@ -140,6 +197,7 @@ def _train_epoch(
         loss.backward()
         opt.step()
         b = len(idx)
+        seen += b
         sums["loss"] += loss.item() * b
         sums["recon"] += rec.item() * b
         sums["kl"] += kl.item() * b
@@ -147,11 +205,12 @@ def _train_epoch(
             bar.set_postfix(loss=f"{loss.item():.1f}", beta=f"{beta:.2f}")
     bar.close()
     dt = time.perf_counter() - t0
-    row = {k: v / n for k, v in sums.items()}
+    row = {k: v / max(1, seen) for k, v in sums.items()}
     row.update(epoch=epoch + 1, beta=beta, seconds=round(dt, 2), images_per_s=round(n / dt, 1))
-    print(  # one line per epoch, also with --no-progress (that hides only the bar)
-        f"epoch {epoch + 1:3d}/{cfg.epochs}  loss {row['loss']:.2f}  recon {row['recon']:.2f}  "
-        f"kl {row['kl']:.2f}  beta {beta:.2f}  {row['images_per_s']:.0f} img/s",
-        file=sys.stderr, flush=True,
-    )
+    try:  # one line per epoch, also with --no-progress (that hides only the bar)
+        print(f"epoch {epoch + 1:3d}/{cfg.epochs}  loss {row['loss']:.2f}  recon {row['recon']:.2f}  "
+              f"kl {row['kl']:.2f}  beta {beta:.2f}  {row['images_per_s']:.0f} img/s",
+              file=sys.stderr, flush=True)
+    except (OSError, ValueError):  # stderr closed (2>&1 | head): training goes on without it
+        pass
     return row

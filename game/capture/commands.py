@@ -1,17 +1,16 @@
-"""The ``odyssey record`` and ``odyssey replay`` commands (argument parsing, reporting, exit
-statuses) on top of ``capture.render`` and ``capture.replay``."""
+"""The ``odyssey record`` and ``odyssey replay`` commands (argument parsing, reporting) on top
+of ``capture.render`` and ``capture.replay``; exit statuses come from the errors' classes
+through ``cliutil.run_cli``."""
 
 from __future__ import annotations
 
 import argparse
 import math
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from latent_odyssey.game import paths
-from latent_odyssey.game.capture import flightlog
 from latent_odyssey.game.capture.encoder import install_signal_finalizers
 from latent_odyssey.game.capture.render import (
     DEFAULT_FPS,
@@ -30,8 +29,6 @@ from latent_odyssey.game.capture.render import (
     render_tour,
 )
 from latent_odyssey.game.capture.replay import replay
-from latent_odyssey.game.cliutil import EXIT_FAILURE, EXIT_USAGE
-from latent_odyssey.game.model.modelfile import ModelFileError
 from latent_odyssey.game.modes.odyssey.tours import TOUR_KINDS
 
 DEFAULT_TOUR_MODEL = "mnist-3d"
@@ -108,21 +105,13 @@ def _report(result: RenderResult) -> None:
 
 
 def _run(command: Callable[[], RenderResult]) -> int:
-    """Run a render command: one sentence on stderr and an exit status for every failure."""
-    try:
-        install_signal_finalizers()
-        _report(command())
-        return 0
-    except (RenderError, flightlog.FlightLogError) as exc:
-        print(f"odyssey: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except ModelFileError as exc:
-        print(f"odyssey: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
-    except OSError as exc:
-        print(f"odyssey: {getattr(exc, 'strerror', None) or exc} ({getattr(exc, 'filename', '') or 'I/O error'}).",
-              file=sys.stderr)
-        return EXIT_FAILURE
+    """Run a render command and report it. Failures propagate as one-sentence errors
+    (``cliutil.InputError``: RenderError, FlightLogError, ModelFileError, ControlsError;
+    ``cliutil.Stopped`` for SIGTERM / SIGHUP / Ctrl-C, with what was kept), which the
+    ``odyssey`` command's ``cliutil.run_cli`` prints with their exit status."""
+    install_signal_finalizers()
+    _report(command())
+    return 0
 
 
 def cmd_record(args: Any) -> int:

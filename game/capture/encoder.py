@@ -25,15 +25,19 @@ Contract
   per-frame palette (FFmpeg palettegen/paletteuse, no extra dependency) at the exact
   size; GIF delays are whole centiseconds, so use an ``fps`` that divides 100 (10, 20,
   25, 50) for exact timing.
-* Atomic, always finalized: frames go to ``NAME.partial.EXT`` in the same folder;
+* Atomic, always finalized: frames go to ``NAME.PID-XXXXXX.partial.EXT`` in the same folder
+  (unique per process and recorder, so two recorders of one name never share a file);
   ``close()`` flushes the encoder, closes the container and ``os.replace``-s it to the
   final name. Open recorders are finalized at interpreter exit (``atexit``), by
-  ``finalize_all()`` and, after ``install_signal_finalizers()``, on SIGTERM/SIGHUP.
+  ``finalize_all()`` and, after ``install_signal_finalizers()``, on SIGTERM/SIGHUP (which
+  then raise ``cliutil.Stopped``, exit status 128 + signal).
   A ``with VideoRecorder(...)`` block that raises still leaves a playable file.
+  ``abort()`` instead discards the partial file and leaves an earlier ``NAME.EXT`` as it was.
   A hard kill (SIGKILL, power loss) leaves only the unplayable ``.partial`` file.
 * Errors never crash the game: if the file cannot be opened or written (permission,
   missing folder, disk full) the recorder stops, keeps what it wrote playable when the
-  container can still be closed (otherwise removes the broken partial file), and
+  container can still be closed (otherwise removes the broken partial file; with
+  ``keep_on_error=False`` always removes it, so an earlier file of that name survives), and
   ``error`` holds one sentence such as
   ``"Cannot write video to /x/y.mp4: Permission denied."``. Only a path whose folder
   cannot be created, or bad arguments, raise ``RecorderError`` (a ValueError).
@@ -42,12 +46,13 @@ Contract
 from __future__ import annotations
 
 import atexit
+import glob
 import math
 import os
 import queue
-import signal
 import threading
 import time
+import uuid
 from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
@@ -56,6 +61,8 @@ import av
 import numpy as np
 import pygame
 from av.filter import Graph
+
+from latent_odyssey.game.cliutil import STOP_SIGNALS, InputError, os_reason, stop_on_signals
 
 H264_PRESET = "veryfast"  # default x264 speed/size trade-off ("superfast": ~2x faster)
 BT709 = 1  # AVCOL_SPC/PRI/TRC_BT709: the colour matrix players assume for HD video
@@ -68,7 +75,7 @@ TIME_EPS_FRAMES = 1e-6  # tolerance (in frames) when comparing times to the fram
 CONTAINER_FORMATS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska"}
 
 
-class RecorderError(ValueError):
+class RecorderError(InputError, ValueError):
     """A recorder cannot be made or used as asked; the message is one sentence."""
 
 
@@ -104,8 +111,19 @@ _OPEN = _OpenRecorders()
 
 def _reason(exc: BaseException) -> str:
     """The human part of an exception, without errno decorations or a final period."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return os_reason(exc)
     reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
     return str(reason).strip().rstrip(".")
+
+
+def partial_name(path: Path, suffix: str | None = None) -> Path:
+    """``dir/NAME.EXT`` -> ``dir/NAME.PID-XXXXXX.partial.EXT``: a temporary name no other
+    process or recorder uses (``suffix`` replaces ``.EXT``)."""
+    path = Path(path)
+    ext = path.suffix if suffix is None else suffix
+    stem = path.name[: -len(ext)] if ext and path.name.endswith(ext) else path.stem
+    return path.with_name(f"{stem}.{os.getpid()}-{uuid.uuid4().hex[:6]}.partial{ext}")
 
 
 class VideoRecorder:
@@ -125,6 +143,7 @@ class VideoRecorder:
         crf: int = 20,
         blocking: bool = False,
         preset: str = H264_PRESET,
+        keep_on_error: bool = True,
     ) -> None:
         path = Path(path)
         if not path.suffix:
@@ -157,7 +176,9 @@ class VideoRecorder:
             ) from None
 
         self.path = path  # final name
-        self.partial_path = path.with_name(f"{path.stem}.partial{path.suffix}")
+        self.partial_path = partial_name(path)
+        self.keep_on_error = keep_on_error
+        self._aborted = False
         self.size = (width, height)
         self.fps = fps
         self.gif = gif
@@ -303,6 +324,12 @@ class VideoRecorder:
         _OPEN.discard(self)
         return self._finalized_path
 
+    def abort(self, timeout: float | None = None) -> None:
+        """Stop without a video: the partial file is removed and ``path`` left as it was."""
+        self._aborted = True
+        self.close(timeout)
+        self._remove_partial()
+
     def __enter__(self) -> VideoRecorder:
         self.start()
         return self
@@ -435,7 +462,7 @@ class VideoRecorder:
     def _finalize(self) -> None:
         """Close the container and move the partial file to its final name."""
         try:
-            if self._frames_written == 0:
+            if self._frames_written == 0 or self._aborted or (self._error and not self.keep_on_error):
                 self._close_container_quietly()
                 self._remove_partial()
                 return
@@ -491,18 +518,11 @@ atexit.register(finalize_all)
 def install_signal_finalizers(signums: Iterable[int] | None = None) -> None:
     """On SIGTERM (and SIGHUP where it exists) finalize all recorders, exit 128+signal.
 
-    The exit is ``SystemExit(143)`` for SIGTERM, so ``finally`` blocks (pygame.quit)
-    still run. Call from the main thread; it replaces any handler already installed.
+    The exit is ``cliutil.Stopped`` (a SystemExit: status 143 for SIGTERM), so ``finally``
+    blocks (pygame.quit) still run and a command can say what it kept. Call from the main
+    thread; it replaces any handler already installed.
     """
-    if signums is None:
-        signums = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
-
-    def _finalize_and_exit(signum: int, _frame) -> None:
-        finalize_all()
-        raise SystemExit(128 + signum)
-
-    for signum in signums:
-        signal.signal(signum, _finalize_and_exit)
+    stop_on_signals(finalize_all, STOP_SIGNALS if signums is None else signums)
 
 
 def frame_array(surface: pygame.Surface) -> np.ndarray:
@@ -517,7 +537,7 @@ def timestamped_path(folder: Path, prefix: str = "odyssey", ext: str = "mp4") ->
     ext = ext.lstrip(".")
     stem = f"{prefix}-{time.strftime('%Y-%m-%d_%H-%M-%S')}"
     candidate, n = folder / f"{stem}.{ext}", 1
-    while candidate.exists() or candidate.with_name(f"{candidate.stem}.partial.{ext}").exists():
+    while candidate.exists() or any(folder.glob(f"{glob.escape(candidate.stem)}.*partial.{ext}")):
         n += 1
         candidate = folder / f"{stem}-{n}.{ext}"
     return candidate

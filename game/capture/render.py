@@ -24,6 +24,12 @@ Contract
   face of seed A (the face the studio opens with under ``--seed A``) to that of seed B over
   the whole video, first frame exactly A, last frame exactly B.
 * Bad input raises :class:`RenderError` with one sentence (the CLI prints it, exit 2).
+* Outputs: an output that is one of the inputs (the model, the controls file, a replayed log)
+  is refused before anything is written; while a render writes ``OUT`` it holds
+  ``outlock.OutputLock(OUT)``, so a second render of the same ``OUT`` is refused at once. A
+  failed render leaves no file behind and an earlier ``OUT`` (and its flight log) untouched;
+  Ctrl-C, SIGTERM and SIGHUP keep the frames rendered so far, the video *and* its flight log,
+  and raise ``cliutil.Stopped`` whose sentence says what was kept.
 * A progress bar (frames done / total, frames per second, time left) goes to stderr.
 """
 
@@ -32,6 +38,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -42,11 +49,21 @@ from typing import Any, TextIO
 import numpy as np
 import pygame
 
+from latent_odyssey.game import cliutil
 from latent_odyssey.game.capture import flightlog
 from latent_odyssey.game.capture.encoder import RecorderError, VideoRecorder, frame_array
-from latent_odyssey.game.cliutil import ensure_writable, split_size
+from latent_odyssey.game.capture.outlock import OutputLock
+from latent_odyssey.game.cliutil import (
+    MAX_SEED,
+    Stopped,
+    ensure_writable,
+    refuse_clobber,
+    signal_name,
+    split_size,
+)
 from latent_odyssey.game.engine.app import FIXED_DT_S, Engine, EngineError, mode_reason
 from latent_odyssey.game.engine.clock import FixedStep
+from latent_odyssey.game.engine.input import user_controls_path
 from latent_odyssey.game.model.modelfile import ModelMeta, open_model
 from latent_odyssey.game.modes.faces.scene import MORPH_S
 from latent_odyssey.game.modes.faces.state import FaceState, face_base
@@ -59,7 +76,6 @@ DEFAULT_GIF_FPS = 25  # GIF delays are whole centiseconds: 25 fps is exact
 DEFAULT_SIZE = (1280, 720)
 DEFAULT_SEED = 0
 MIN_SIDE_PX = 16
-MAX_SIDE_PX = 8192
 MAX_FPS = 240
 MAX_SECONDS = 3600.0
 OFFLINE_PRESET = "veryfast"  # x264 preset for offline renders (quality over speed is affordable)
@@ -75,7 +91,7 @@ DETERMINISTIC_X264 = {"x264-params": "mbtree=0"}
 NO_STEP_LIMIT = 1_000_000  # FixedStep max_steps while rendering: dt = 1/fps always fully simulated
 
 
-class RenderError(ValueError):
+class RenderError(cliutil.InputError, ValueError):
     """Headless rendering cannot do what was asked; the message is one sentence."""
 
 
@@ -109,11 +125,8 @@ def parse_size(value: str) -> tuple[int, int]:
 
 
 def check_size(size: tuple[int, int]) -> None:
-    w, h = size
-    if not (MIN_SIDE_PX <= w <= MAX_SIDE_PX and MIN_SIDE_PX <= h <= MAX_SIDE_PX):
-        raise RenderError(
-            f"Video size {w}x{h} must be from {MIN_SIDE_PX} to {MAX_SIDE_PX} pixels per side."
-        )
+    """The video size limits (``cliutil.check_size``: per side and in all); RenderError."""
+    cliutil.check_size(size, (MIN_SIDE_PX, MIN_SIDE_PX), "Video size", RenderError)
 
 
 def parse_fps(value: str) -> int:
@@ -141,8 +154,8 @@ def parse_seed(value: str) -> int:
         seed = int(str(value).strip())
     except ValueError:
         raise RenderError(f"Seed {value!r} is not a whole number.") from None
-    if seed < 0:
-        raise RenderError(f"Seed {seed} must not be negative.")
+    if not 0 <= seed <= MAX_SEED:
+        raise RenderError(f"Seed {seed} must be from 0 to {MAX_SEED}.")
     return seed
 
 
@@ -151,7 +164,10 @@ def parse_morph(value: str) -> tuple[int, int]:
     m = re.fullmatch(r"\s*(\d{1,18})\s*:\s*(\d{1,18})\s*", str(value))
     if not m:
         raise RenderError(f"Morph {value!r} is not A_SEED:B_SEED, e.g. 3:17.")
-    return int(m.group(1)), int(m.group(2))
+    a, b = int(m.group(1)), int(m.group(2))
+    if max(a, b) > MAX_SEED:
+        raise RenderError(f"Morph seeds {value!r} must be from 0 to {MAX_SEED}.")
+    return a, b
 
 
 def check_output(out: Path, gif: bool | None = None) -> tuple[Path, bool]:
@@ -174,6 +190,14 @@ def check_output(out: Path, gif: bool | None = None) -> tuple[Path, bool]:
     if out.is_dir():
         raise RenderError(f"Output {out} is a folder; give a file name such as {out / 'flight.mp4'}.")
     return ensure_writable(out, RenderError), gif
+
+
+def check_not_inputs(out: Path, inputs: list[Path], log: bool) -> None:
+    """Refuse an output (the video, or its flight log with ``log``) that is one of the
+    command's inputs: ``inputs``, the models' encoders and the user's controls file."""
+    outputs = [Path(out)] + ([flightlog.log_path_for(out)] if log else [])
+    every = list(inputs) + [Path(p).with_name(Path(p).stem + ".encoder.onnx") for p in inputs]
+    refuse_clobber(outputs, every + [user_controls_path()[0]], RenderError)
 
 
 # ----------------------------------------------------------------------------- engine and frames
@@ -249,14 +273,21 @@ class Progress:
             if done < self.total and now - self._last_draw < PROGRESS_INTERVAL_S:
                 return
             self._last_draw = now
-            self.stream.write("\r" + self.text(done, now) + "\033[K")
+            self._write("\r" + self.text(done, now) + "\033[K")
         else:
             step = done * PROGRESS_LINES // self.total
             if step == self._last_step and done < self.total:
                 return
             self._last_step = step
-            self.stream.write(self.text(done, now) + "\n")
-        self.stream.flush()
+            self._write(self.text(done, now) + "\n")
+
+    def _write(self, text: str) -> None:
+        """Write and flush; a closed stderr (``2>&1 | head``) turns the bar off, not the render."""
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):
+            self.enabled = False
 
     def text(self, done: int, now: float) -> str:
         frac = min(1.0, done / self.total)
@@ -270,8 +301,7 @@ class Progress:
 
     def close(self) -> None:
         if self.enabled and self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
+            self._write("\n")
 
 
 def repeatable_encoder(recorder: Any) -> None:
@@ -306,8 +336,23 @@ def render_frames(
     ``log``: also write ``OUT.flight.jsonl`` beside the video.
     """
     try:
+        lock = OutputLock(out, RenderError).__enter__()  # another render of OUT: refused here
+    except BaseException:
+        engine.shutdown()
+        raise
+    try:
+        return _render_locked(engine, out, size, fps, n_frames, step, gif, progress, log, preset)
+    finally:
+        lock.__exit__(None, None, None)
+
+
+def _render_locked(engine: Any, out: Path, size: tuple[int, int], fps: int, n_frames: int,
+                   step: Callable[[int, float], None], gif: bool, progress: bool, log: bool,
+                   preset: str) -> RenderResult:
+    """``render_frames`` once the output is locked (see there and the module docstring)."""
+    try:
         recorder = VideoRecorder(out, size, fps=fps, gif=gif, blocking=True, crf=OFFLINE_CRF,
-                                 preset=preset, queue_frames=RENDER_QUEUE_FRAMES)
+                                 preset=preset, queue_frames=RENDER_QUEUE_FRAMES, keep_on_error=False)
     except RecorderError as exc:
         engine.shutdown()
         raise RenderError(str(exc)) from None
@@ -325,7 +370,7 @@ def render_frames(
                 "size": list(size), "fps": fps, "video": recorder.path.name, "seed": engine.ctx.seed,
             })
         except OSError as exc:
-            recorder.close()
+            recorder.abort()
             engine.shutdown()
             raise RenderError(f"Cannot write the flight log {log_path}: {exc.strerror or exc}.") from None
     captured: list[np.ndarray] = []
@@ -337,7 +382,6 @@ def render_frames(
     bar = Progress(n_frames, Path(out).name, enabled=progress)
     start = time.perf_counter()
     done = 0
-    ok = False
     try:
         for i in range(n_frames):
             captured.clear()
@@ -351,16 +395,45 @@ def render_frames(
                 break
             done += 1
             bar.update(done)
-        ok = True
-    finally:
+    except (KeyboardInterrupt, Stopped) as exc:  # keep what was rendered: video and flight log
         bar.close()
         path = recorder.close()
-        log_path = writer.close(keep=ok and path is not None) if writer is not None else None
+        kept_log = writer.close(keep=path is not None) if writer is not None else None
         engine.shutdown()
+        signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+        raise Stopped(signum, stopped_message(signum, path, kept_log, recorder.frames_written)) from None
+    except BaseException:
+        bar.close()
+        recorder.abort()
+        if writer is not None:
+            writer.close(keep=False)
+        engine.shutdown()
+        raise
+    bar.close()
+    engine.shutdown()
+    if writer is not None and writer.error:  # a video without its flight log is a failed render
+        recorder.abort()
+        writer.close(keep=False)
+        raise RenderError(writer.error)
+    path = recorder.close()
     wall = time.perf_counter() - start
     if path is None or recorder.error:
+        if writer is not None:
+            writer.close(keep=False)
         raise RenderError(recorder.error or f"Cannot write video to {out}.")
+    log_path = writer.close(keep=True) if writer is not None else None
+    if writer is not None and writer.error:
+        raise RenderError(f"{writer.error.rstrip('.')}; the video {path} was written without it.")
     return RenderResult(path, done, tuple(size), fps, wall, log_path)
+
+
+def stopped_message(signum: int, video: Path | None, log: Path | None, frames: int) -> str:
+    """One sentence: what a stopped render kept."""
+    what = "Interrupted" if signum == signal.SIGINT else f"Stopped by {signal_name(signum)}"
+    if video is None:
+        return f"{what}; nothing was written."
+    also = f" and its flight log {log}" if log is not None else ""
+    return f"{what}; kept the {frames} frames rendered so far in {video}{also}."
 
 
 # ----------------------------------------------------------------------------- tours and morphs
@@ -387,6 +460,7 @@ def render_tour(
         raise RenderError(f"Unknown tour {tour!r}; choose one of {', '.join(TOUR_KINDS)}.")
     out, gif = check_output(out, gif)
     check_size(size)
+    check_not_inputs(out, [Path(model_path)], log)
     n_frames = max(1, round(seconds * fps))
     engine = headless_engine(model_path, "odyssey", size, seed, provider)
     scene = engine.mode_scene
@@ -427,6 +501,7 @@ def render_morph(
     """Render the Face studio morphing from the random face of ``a_seed`` to that of ``b_seed``."""
     out, gif = check_output(out, gif)
     check_size(size)
+    check_not_inputs(out, [Path(model_path)], log)
     seconds = MORPH_S if seconds is None else seconds
     n_frames = max(1, round(seconds * fps))
     engine = headless_engine(model_path, "faces", size, a_seed, provider)

@@ -7,7 +7,19 @@ Global actions (every mode; see assets/controls.toml):
 * ``fullscreen`` (F11), ``screenshot`` (F12: a PNG in ``$ODYSSEY_CAPTURES``, default
   ``./captures``), ``toggle_hud`` (H: FPS, frame and decode time, provider).
 * ``mode_navigator`` / ``mode_odyssey`` / ``mode_faces`` (F2 / F3 / F4) and ``next_model``
-  (M: cycles the decoders in ``pretrained/`` and ``$ODYSSEY_MODELS``).
+  (M: cycles the decoders in ``pretrained/`` and ``$ODYSSEY_MODELS`` that the current mode
+  can show; it never leaves the mode).
+* ``mute`` (F8): sound off / on (``engine.audio``; ``mute=True`` starts silent and never
+  opens the mixer).
+* ``learn`` (F5, or holding the controller's Back for ``learn.LONG_PRESS_S``): the Learn
+  panel (``engine.learn``), whose experiments the engine starts (``start_experiment``).
+* An image file dropped on the window (SDL ``DROPFILE``) goes to the mode's
+  ``open_image(path)`` (``open_image`` does the same for ``odyssey play --image``).
+
+Modes remember where they were: leaving a mode (F2/F3/F4 or M) keeps its ``snapshot()`` per
+(mode, model), and coming back to that mode on that model ``restore``s it (display settings
+such as the image look stay as the player has them now), so Face Studio slots, a flight or
+a Navigator position survive a trip to another mode.
 
 Frame contract (``loop_once``): events -> ``input.begin_frame`` + ``process_event`` ->
 global actions -> top scene ``handle`` -> fixed-step ``update`` (``FIXED_DT_S``) ->
@@ -28,6 +40,7 @@ runs (even after an exception or Ctrl-C), before the scenes leave.
 
 from __future__ import annotations
 
+import io
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -38,9 +51,11 @@ import pygame
 from latent_odyssey.game import paths
 from latent_odyssey.game.atomic import atomic_path
 from latent_odyssey.game.engine import ui
+from latent_odyssey.game.engine.audio import Audio
 from latent_odyssey.game.engine.clock import FixedStep
 from latent_odyssey.game.engine.hud import Hud
 from latent_odyssey.game.engine.input import InputState, load_controls
+from latent_odyssey.game.engine.learn import LONG_PRESS_S, Experiment, LearnOverlay
 from latent_odyssey.game.engine.overlay import HelpOverlay, PauseOverlay
 from latent_odyssey.game.engine.scene import GameContext, ModelHandle, ModeScene, Scene, SceneStack
 from latent_odyssey.game.model.decoder import Decoder
@@ -55,7 +70,8 @@ MAX_FRAME_DT_S = 0.25  # longer real frames (a drag of the window) count as this
 DEFAULT_SIZE = (1280, 720)
 MIN_SIZE = (320, 200)
 WINDOW_TITLE = "Latent Odyssey"
-BASE_ACTIONS = ("quit", "help", "pause", "fullscreen", "screenshot", "toggle_hud", "next_model")
+BASE_ACTIONS = ("quit", "help", "learn", "pause", "fullscreen", "screenshot", "toggle_hud", "mute", "next_model")
+VIEW_SETTING_KEYS = ("smooth", "image_look", "show_hud")  # global display toggles in snapshots
 MODE_ACTION_PREFIX = "mode_"  # the action "mode_NAME" switches to mode NAME (F2, F3, F4)
 
 FrameListener = Callable[[pygame.Surface, float], None]
@@ -76,8 +92,10 @@ def mode_reason(cls: type[ModeScene], meta: ModelMeta) -> str | None:
 def save_png(surface: pygame.Surface, path: Path) -> Path:
     """Write ``surface`` as a PNG atomically (temporary file, then rename); returns ``path``."""
     path = Path(path)
-    with atomic_path(path, suffix=".partial.png") as tmp:  # pygame reads the format from the name
-        pygame.image.save(surface, str(tmp))
+    png = io.BytesIO()  # encoded in memory: a full disk is then an OSError, not a libpng message
+    pygame.image.save(surface, png, "png")
+    with atomic_path(path, suffix=".partial.png") as tmp:
+        tmp.write_bytes(png.getvalue())
     return path
 
 
@@ -104,6 +122,7 @@ class Engine:
         fullscreen: bool = False,
         headless: bool = False,
         seed: int | None = None,
+        mute: bool = False,
     ) -> None:
         if headless:
             os.environ["SDL_VIDEODRIVER"] = "dummy"
@@ -127,6 +146,10 @@ class Engine:
         self._last_frame_start: float | None = None
         self._screenshot_pending = False
         self._shut_down = False
+        self._back_down_s: float | None = None  # when the controller's Back went down (long press: Learn)
+        self._saved_states: dict[tuple[str, Path], dict] = {}  # (mode, model) -> snapshot
+        self._scene_model: Path | None = None  # the model the mode scene was started on
+        self.audio = Audio(muted=mute)
 
         model = open_handle(Path(model_path), provider)  # ModelFileError before any window
         pygame.display.init()
@@ -136,7 +159,7 @@ class Engine:
         self.clock = pygame.time.Clock()
         self.fixed = FixedStep(FIXED_DT_S)
         self.input = InputState(load_controls())
-        self.ctx = GameContext(model=model, input=self.input, seed=seed)
+        self.ctx = GameContext(model=model, input=self.input, seed=seed, audio=self.audio)
         self.ctx.request_mode = self.switch_mode
         self.ctx.push_overlay = lambda scene: self.stack.push(scene, self.ctx)
         self._meta_cache[self._key(model.path)] = model.meta
@@ -204,6 +227,7 @@ class Engine:
             self.ctx.notify(reason)
             return False
         previous = self.mode_name if self.stack.scenes else None
+        self._remember_mode()
         try:
             self.stack.replace_all(cls(), self.ctx)
         except Exception as exc:  # a mode that fails to start leaves the last one running
@@ -214,7 +238,35 @@ class Engine:
                 self._start_mode(FALLBACK_MODE)
             return False
         self.mode_name = mode
+        self._scene_model = self._key(self.ctx.model.path)
+        self._recall_mode()
         return True
+
+    def _remember_mode(self) -> None:
+        """Keep the running mode's snapshot for its (mode, model) before it is replaced."""
+        scene = self.mode_scene
+        if scene is None or self._scene_model is None:
+            return
+        try:
+            self._saved_states[(self.mode_name, self._scene_model)] = scene.snapshot()
+        except Exception:  # a mode that cannot say its state simply starts afresh next time
+            self._saved_states.pop((self.mode_name, self._scene_model), None)
+
+    def _recall_mode(self) -> None:
+        """Restore the new mode scene to where it was left on this model, if it was; the
+        global display settings stay as they are, and restoring makes no toasts."""
+        state = self._saved_states.get((self.mode_name, self._scene_model))
+        scene = self.mode_scene
+        if state is None or scene is None:
+            return
+        state = {k: v for k, v in state.items() if k not in VIEW_SETTING_KEYS}
+        before = list(self.ctx.notices)
+        try:
+            scene.restore(state)
+        except Exception as exc:  # a broken snapshot must not keep the mode from starting
+            self.ctx.notify(f"{self.title(self.mode_name)} could not resume where it was ({exc}).")
+            return
+        self.ctx.notices[:] = before
 
     def switch_mode(self, mode: str) -> bool:
         """Switch to ``mode``, loading a suitable model from the model folders if needed."""
@@ -272,30 +324,69 @@ class Engine:
         return True
 
     def next_model(self) -> bool:
-        """Cycle to the next decoder in the model folders, keeping the mode if it fits."""
+        """Cycle to the next decoder in the model folders that the current mode can show;
+        the mode stays (a mode that only one model suits says so)."""
         models = paths.list_models()
         keys = [self._key(p) for p in models]
         here = self._key(self.ctx.model.path)
         if here not in keys:
             models, keys = [self.ctx.model.path, *models], [here, *keys]
+        cls = self.modes.get(self.mode_name)
+        title = self.title(self.mode_name)
         if len(models) < 2:
             self.ctx.notify("No other models found (put .onnx files in pretrained/ or $ODYSSEY_MODELS)", 4.0)
             return False
         start = keys.index(here)
+        tried = 0
         for step in range(1, len(models)):
             candidate = models[(start + step) % len(models)]
-            if self._set_model(candidate):
-                break
-        else:
-            return False
-        meta = self.ctx.model.meta
-        cls = self.modes.get(self.mode_name)
-        if cls is not None and not mode_reason(cls, meta) and self._start_mode(self.mode_name):
-            self.ctx.notify(f"Model: {meta.name}")
-            return True
-        self.ctx.notify(f"Model: {meta.name} ({self.title(self.mode_name)} cannot show it; Navigator)", 4.0)
-        self._start_mode(FALLBACK_MODE)
-        return True
+            meta = self._peek_meta(candidate)
+            if meta is None or (cls is not None and mode_reason(cls, meta)):
+                continue  # broken, or not a model this mode can show
+            tried += 1
+            if not self._set_model(candidate):
+                continue
+            if self._start_mode(self.mode_name):
+                self.ctx.notify(f"Model: {self.ctx.model.meta.name}")
+                return True
+        if not tried:
+            self.ctx.notify(f"Model: no other model here that the {title} can show", 4.0)
+        return False
+
+    def open_image(self, path: Path | str) -> None:
+        """Hand an image file to the mode (overlays close first, so the player sees it)."""
+        while len(self.stack.scenes) > 1:
+            self.stack.pop()
+        if self.mode_scene is not None:
+            self.mode_scene.open_image(Path(path))
+
+    def open_learn(self) -> None:
+        """Open the Learn panel over the mode (closing the other overlays)."""
+        while len(self.stack.scenes) > 1:
+            self.stack.pop()
+        self.stack.push(LearnOverlay(self.ctx.model.meta, self.mode_name, self.start_experiment), self.ctx)
+
+    def start_experiment(self, exp: Experiment) -> None:
+        """Switch to the experiment's mode (and a model of its kind) and start it there."""
+        while len(self.stack.scenes) > 1:
+            self.stack.pop()
+        cls = self.modes.get(exp.mode)
+        if cls is None:
+            return
+        if exp.kind and self.ctx.model.meta.kind != exp.kind:
+            found = [p for p in paths.list_models() if (m := self._peek_meta(p)) is not None
+                     and m.kind == exp.kind and not mode_reason(cls, m)]
+            if not found or not self._set_model(found[0]):
+                self.ctx.notify(f"{exp.title} needs a {exp.kind} model; none is installed.", 5.0)
+                return
+            if not self._start_mode(exp.mode):
+                return
+        elif exp.mode != self.mode_name and not self.switch_mode(exp.mode):
+            return
+        scene = self.mode_scene
+        if scene is not None and not scene.start_experiment(exp.name) and exp.state:
+            scene.restore(dict(exp.state))
+        self.ctx.notify(f"{exp.title}: {exp.how}", 7.0)
 
     # ------------------------------------------------------------------ overlays
 
@@ -336,6 +427,9 @@ class Engine:
             self.input.process_event(event)
             self.ctx.notify("Controller disconnected; keyboard active")
             return
+        elif t == pygame.DROPFILE:
+            self.open_image(Path(event.file))
+            return
         elif t in (pygame.VIDEORESIZE, pygame.WINDOWSIZECHANGED):
             self.surface = pygame.display.get_surface() or self.surface
         self.input.process_event(event)
@@ -349,6 +443,18 @@ class Engine:
                 self.running = False
         if inp.pressed("help"):
             self._toggle_overlay(HelpOverlay, self.help_overlay)
+            self._back_down_s = self.ctx.time_s if inp.last_device == "controller" else None
+        elif self._back_down_s is not None:
+            if not inp.held("help"):
+                self._back_down_s = None
+            elif self.ctx.time_s - self._back_down_s >= LONG_PRESS_S:  # a long press: Learn
+                self._back_down_s = None
+                self.open_learn()
+        if "learn" in inp.map.actions and inp.pressed("learn"):
+            if isinstance(self.stack.top, LearnOverlay):
+                self.stack.pop()
+            else:
+                self.open_learn()
         if inp.pressed("pause"):
             self._toggle_overlay(PauseOverlay, PauseOverlay)
         if inp.pressed("fullscreen"):
@@ -367,6 +473,10 @@ class Engine:
                     self.switch_mode(mode)
         if inp.pressed("next_model"):
             self.next_model()
+        if "mute" in inp.map.actions and inp.pressed("mute"):
+            muted = self.audio.toggle_mute()
+            self.ctx.notify("Sound: off" if muted else "Sound: on" + (
+                "" if self.audio.available is not False else f" (no audio device: {self.audio.reason})"))
         for action, handler in self.global_handlers.items():
             if action in inp.map.actions and inp.pressed(action):
                 handler()
@@ -455,6 +565,7 @@ class Engine:
                     self.stack.pop()
                 except Exception:
                     self.stack.scenes.clear()
+            self.audio.close()
             if quit_pygame:
                 ui.clear_caches()
                 pygame.display.quit()

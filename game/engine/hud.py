@@ -6,8 +6,11 @@ The engine draws the HUD after the frame listeners (so recordings don't contain 
   ``60 FPS | frame 2.1 ms | decode 0.4 ms | CPU``. FPS and frame time are averages over
   the last ``AVERAGE_FRAMES`` frames of wall time; "decode" is the latest onnxruntime run
   and reads "cached" when the last frame needed none.
-* notices (``ctx.notify(text, seconds)``), always shown: the newest ``MAX_NOTICES`` stacked
-  at the bottom centre, fading out over their last ``FADE_S`` seconds.
+* notices (``ctx.notify(text, seconds)``), always shown: one stack of the newest
+  ``MAX_NOTICES`` at the bottom centre, fading out over their last ``FADE_S`` seconds. A
+  repeat or a notice on the same topic replaces the older one (``GameContext.notify``);
+  each is wrapped to at most two lines within ``NOTICE_WIDTH`` of the window, so the stack
+  stays clear of the modes' corner panels.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from latent_odyssey.game.engine import ui
 from latent_odyssey.game.engine.scene import GameContext
 
 AVERAGE_FRAMES = 30  # frames averaged for the FPS / frame-time readout
-MAX_NOTICES = 4  # toasts shown at once
+MAX_NOTICES = 3  # toasts shown at once
+NOTICE_WIDTH = 0.52  # a toast is at most this fraction of the window wide
+NOTICE_LINES = 2  # ... and at most this many lines
 FADE_S = 0.4  # seconds a notice takes to fade out
 READOUT_FONT_PX = 14
 NOTICE_FONT_PX = 17
@@ -80,20 +85,44 @@ class Hud:
         k = ui_scale(surface)
         size = max(11, round(NOTICE_FONT_PX * k))
         y = surface.get_height() - round(2 * MARGIN_PX * k)
+        width = max(160, int(NOTICE_WIDTH * surface.get_width()))
         for text, end in reversed(shown):
             fade = max(0.0, min(1.0, (end - now) / FADE_S))
-            text = ui.fit_text(text, size, surface.get_width() - 60)
-            label = ui.font(size).render(text, True, ui.FG)
-            rect = label.get_rect(midbottom=(surface.get_width() // 2, y))
-            box = rect.inflate(28, 14)
+            lines = wrap_text(text, size, width)
+            labels = [ui.font(size).render(line, True, ui.FG) for line in lines]
+            tw = max(lb.get_width() for lb in labels)
+            th = sum(lb.get_height() for lb in labels)
+            box = pygame.Rect(0, 0, tw + 28, th + 14)
+            box.midbottom = (surface.get_width() // 2, y + 7)
             layer = pygame.Surface(box.size, pygame.SRCALPHA)
             pygame.draw.rect(layer, (*ui.PANEL, 235), layer.get_rect(), border_radius=12)
             pygame.draw.rect(layer, (*ui.ACCENT, 200), layer.get_rect(), width=1, border_radius=12)
-            layer.blit(label, label.get_rect(center=layer.get_rect().center))
+            ly = 7
+            for lb in labels:
+                layer.blit(lb, lb.get_rect(midtop=(box.width // 2, ly)))
+                ly += lb.get_height()
             if fade < 1.0:
                 layer.set_alpha(int(255 * fade))
             surface.blit(layer, box)
             y = box.top - 8
+
+
+def wrap_text(text: str, size: int, width: int, max_lines: int = NOTICE_LINES) -> list[str]:
+    """``text`` in lines of at most ``width`` px at ``size`` (word wrap), at most
+    ``max_lines`` of them, the last shortened with an ellipsis if the text goes on."""
+    font = ui.font(size)
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        candidate = f"{line} {word}".strip()
+        if font.size(candidate)[0] <= width or not line:
+            line = candidate
+        else:
+            lines.append(line)
+            line = word
+    lines.append(line)
+    if len(lines) > max_lines:
+        lines = lines[: max_lines - 1] + [" ".join(lines[max_lines - 1 :])]
+    return [ui.fit_text(ln, size, width) for ln in lines] or [""]
 
 
 def ui_scale(surface: pygame.Surface) -> float:

@@ -9,7 +9,9 @@ Contracts:
 
 * ``InputMap.load(default, user)`` reads and validates the files. Any mistake (TOML
   syntax, an unknown action/axis/field, key, button, stick or mouse name) raises
-  ``ControlsError``: one sentence naming the file and the line.
+  ``ControlsError``: one sentence naming the file and the line. Stated limits: a controls
+  file is a regular file (not a folder, pipe or device) of at most ``MAX_CONTROLS_BYTES``,
+  nested at most ``MAX_TOML_NESTING`` levels deep.
 * ``InputState`` is fed every pygame event with ``process_event``; call ``begin_frame``
   once per frame *before* feeding that frame's events. ``pressed`` is true for the frame
   in which a bound input went down (each key-repeat counts too), ``held`` while any
@@ -39,6 +41,7 @@ from typing import Any
 import pygame
 
 from latent_odyssey.game import paths
+from latent_odyssey.game.cliutil import EXIT_FAILURE, InputError, clip_quoted, os_reason
 
 try:
     import tomllib
@@ -51,6 +54,9 @@ DEFAULT_DEADZONE = 0.15  # fraction of full stick travel
 MAX_DEADZONE = 0.9  # fraction of full stick travel; more would leave no usable range
 AXIS_RAW_MAX = 32767  # SDL game-controller axis range is -32768..32767
 AXIS_RAW_MIN = 32768
+MAX_CONTROLS_BYTES = 256 * 1024  # a controls file is a few KiB; more is not a controls file
+MAX_TOML_NESTING = 8  # tables and arrays inside each other (the controls need 4)
+MAX_NAMES_LISTED = 8  # known names quoted in an "unknown action" sentence
 
 CONTROLLER_BUTTONS: dict[str, int] = {
     "a": pygame.CONTROLLER_BUTTON_A,
@@ -121,8 +127,10 @@ _TOP_LEVEL = frozenset({"settings", "actions", "axes"})
 Device = str  # "keyboard" | "controller" | "mouse"
 
 
-class ControlsError(ValueError):
+class ControlsError(InputError, ValueError):
     """A controls file is unreadable or wrong; the message is one sentence with file and line."""
+
+    exit_status = EXIT_FAILURE
 
 
 @dataclass(frozen=True)
@@ -285,6 +293,8 @@ class InputState:
         self._released: set[str] = set()
         self._last_device: Device = "keyboard"
         self.pointer: tuple[int, int] | None = None  # last mouse position, window pixels
+        self.mouse_rel: tuple[int, int] = (0, 0)  # this frame's relative mouse motion (px)
+        self.focused = True  # False after the window lost focus, until it has it back
 
         self._key_actions: dict[int, list[str]] = {}
         self._button_actions: dict[int, list[str]] = {}
@@ -381,6 +391,7 @@ class InputState:
         """Forget last frame's presses and releases; call before this frame's events."""
         self._pressed.clear()
         self._released.clear()
+        self.mouse_rel = (0, 0)
 
     def process_event(self, event: pygame.event.Event) -> None:
         """Update the state from one pygame event; events it does not use are ignored."""
@@ -399,6 +410,9 @@ class InputState:
             self._up(event.button, self._mouse_held, self._mouse_actions)
         elif t == pygame.MOUSEMOTION:
             self.pointer = _pos(event)
+            rel = getattr(event, "rel", None)
+            if rel is not None and len(rel) == 2:
+                self.mouse_rel = (self.mouse_rel[0] + int(rel[0]), self.mouse_rel[1] + int(rel[1]))
         elif t == pygame.CONTROLLERBUTTONDOWN:
             self._last_device = "controller"
             held = self._buttons_held.setdefault(_instance(event), set())
@@ -412,7 +426,10 @@ class InputState:
             self._open(getattr(event, "device_index", getattr(event, "which", 0)))
         elif t == pygame.CONTROLLERDEVICEREMOVED:
             self._remove(_instance(event))
+        elif t == pygame.WINDOWFOCUSGAINED:
+            self.focused = True
         elif t in (pygame.WINDOWFOCUSLOST, pygame.WINDOWMINIMIZED):
+            self.focused = False
             # the window will never see these keys' KEYUP: let go of them now
             for key in list(self._keys_held):
                 self._up(key, self._keys_held, self._key_actions)
@@ -519,14 +536,29 @@ class InputState:
 
 def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
     try:
-        text = path.read_text(encoding="utf-8")
+        if path.is_dir():
+            raise ControlsError(f"{path}, line 1: the controls file is a folder, not a .toml file.")
+        if path.exists() and not path.is_file():  # a FIFO would block forever, /dev/zero never ends
+            raise ControlsError(f"{path}, line 1: the controls file is not a regular file.")
+        with open(path, "rb") as f:
+            raw = f.read(MAX_CONTROLS_BYTES + 1)
     except FileNotFoundError:
         raise ControlsError(f"{path}, line 1: the controls file does not exist.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise ControlsError(f"{path}, line 1: cannot read the controls file ({reason}).") from None
+    except OSError as exc:
+        raise ControlsError(f"{path}, line 1: cannot read the controls file ({os_reason(exc)}).") from None
+    if len(raw) > MAX_CONTROLS_BYTES:
+        raise ControlsError(f"{path}, line 1: the controls file is larger than the limit of "
+                            f"{MAX_CONTROLS_BYTES // 1024} KiB.")
     try:
-        return text, tomllib.loads(text)
+        text = raw.decode("utf-8-sig")  # a byte-order mark (Windows editors) is fine
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ControlsError(f"{path}, line {line}: the controls file is not UTF-8 text.") from None
+    try:
+        data = tomllib.loads(text)
+    except RecursionError:
+        raise ControlsError(f"{path}, line 1: tables or arrays are nested deeper than the limit of "
+                            f"{MAX_TOML_NESTING} levels.") from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         m = re.search(r"\(at line (\d+), column (\d+)\)", message)
@@ -534,6 +566,19 @@ def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
         what = message[: m.start()].strip() if m else message
         where = f"line {line}, column {m.group(2)}" if m else f"line {line}"
         raise ControlsError(f"{path}, {where}: not valid TOML ({what}).") from None
+    if _depth(data) > MAX_TOML_NESTING:
+        raise ControlsError(f"{path}, line 1: tables or arrays are nested deeper than the limit of "
+                            f"{MAX_TOML_NESTING} levels.")
+    return text, data
+
+
+def _depth(value: Any) -> int:
+    """How deeply tables and arrays nest in a parsed TOML value (a scalar is 0)."""
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
 
 
 def _parse(
@@ -546,7 +591,7 @@ def _parse(
     """Validate one file. Known names given: it is a user file and may only override them."""
 
     def fail(what: str, line: int) -> ControlsError:
-        return ControlsError(f"{path}, line {line}: {what}.")
+        return ControlsError(f"{path}, line {line}: {clip_quoted(what)}.")
 
     for top in data:
         if top not in _TOP_LEVEL:
@@ -577,8 +622,10 @@ def _parse(
             singular = kind[:-1] if kind == "actions" else "axis"
             if known is not None and name not in known:
                 close = difflib.get_close_matches(name, list(known), n=1)
+                names = list(known)
+                more = ", ..." if len(names) > MAX_NAMES_LISTED else ""
                 hint = f"did you mean {close[0]!r}?" if close else (
-                    f"known: {', '.join(known)}")
+                    f"known: {', '.join(names[:MAX_NAMES_LISTED])}{more}")
                 raise fail(f"unknown {singular} {name!r} ({hint})",
                            _line_of(text, section, name))
             if not isinstance(table, dict):

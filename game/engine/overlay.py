@@ -10,6 +10,8 @@ Controls (the engine routes ``help``, ``pause`` and ``quit`` globally):
 
 from __future__ import annotations
 
+import math
+
 import pygame
 
 from latent_odyssey.game.engine import ui
@@ -24,6 +26,32 @@ ROW_PX = 22  # help row height at the default font size
 HELP_FONT_PX = 15
 TITLE_FONT_PX = 30
 PANEL_MARGIN_PX = 36
+MIN_SCALE = 0.62  # the help's type shrinks down to this to fit every row
+MIN_FONT_PX = 10
+MIN_ROW_PX = 13
+THREE_COLUMNS_MIN_PX = 1100  # a panel this wide may use three columns
+
+
+def split_columns(lines: list, per_col: int, max_cols: int) -> list[list]:
+    """Lines in as few columns as hold them (up to ``max_cols``), each split at a section
+    boundary when one balances the columns, else where the column is full."""
+    for n in range(1, max_cols + 1):
+        if len(lines) <= n * per_col or n == max_cols:
+            break
+    columns, rest = [], list(lines)
+    for left in range(n, 1, -1):
+        target = math.ceil(len(rest) / left)
+        gaps = [i for i, ln in enumerate(rest) if ln[0] == "gap" and i <= per_col
+                and len(rest) - i - 1 <= (left - 1) * per_col]
+        cut = min(gaps, key=lambda i: abs(i - target)) if gaps else min(per_col, target)
+        if gaps and abs(cut - target) > per_col // 3:
+            cut = min(per_col, target)
+        columns.append(rest[:cut])
+        rest = rest[cut:]
+        while rest and rest[0][0] == "gap":
+            rest = rest[1:]
+    columns.append(rest)
+    return [c for c in columns if c] or [[]]
 
 
 class _Overlay(Scene):
@@ -60,6 +88,8 @@ class HelpOverlay(_Overlay):
         super().__init__()
         self.sections = [(title, rows) for title, rows in sections if rows]
         self.sources = sources
+        self.rows_total = 0  # set by render: every row, and the rows that fit on screen
+        self.rows_shown = 0
 
     @classmethod
     def for_bindings(
@@ -78,9 +108,6 @@ class HelpOverlay(_Overlay):
         w, h = size
         out = pygame.Surface(size, pygame.SRCALPHA)
         out.fill((4, 6, 12, DIM_ALPHA))
-        scale = 1.0 if h >= 640 else max(0.7, h / 640)
-        fpx = max(11, round(HELP_FONT_PX * scale))
-        row_h = max(15, round(ROW_PX * scale))
         lines: list[tuple[str, object]] = []  # ("title", str) | ("row", Row)
         for title, rows in self.sections:
             if lines:
@@ -88,23 +115,21 @@ class HelpOverlay(_Overlay):
             lines.append(("title", title))
             lines.extend(("row", r) for r in rows)
         panel_w = min(w - 2 * PANEL_MARGIN_PX, 1180)
-        header_h = round(64 * scale)
-        footer_h = round(34 * scale)
-        avail = h - 2 * PANEL_MARGIN_PX - header_h - footer_h
-        per_col = max(1, avail // row_h)
-        n_cols = 1 if len(lines) <= per_col else 2
-        if n_cols == 2:
-            # split at the section boundary that balances the columns best, else in the middle
-            half = (len(lines) + 1) // 2
-            gaps = [i for i, ln in enumerate(lines) if ln[0] == "gap"]
-            fits = [i for i in gaps if i <= per_col and len(lines) - i - 1 <= per_col]
-            split = min(fits, key=lambda i: abs(i - half)) if fits else half
-            second = lines[split:]
-            while second and second[0][0] == "gap":
-                second = second[1:]
-            columns = [lines[:split], second]
-        else:
-            columns = [lines]
+        scale = 1.0 if h >= 640 else max(MIN_SCALE, h / 640)
+        while True:  # the largest type at which every row fits (two columns, or three if wide)
+            fpx = max(MIN_FONT_PX, round(HELP_FONT_PX * scale))
+            row_h = max(MIN_ROW_PX, round(ROW_PX * scale))
+            header_h = round(64 * scale)
+            footer_h = round(34 * scale)
+            per_col = max(1, (h - 2 * PANEL_MARGIN_PX - header_h - footer_h - 8) // row_h)
+            max_cols = 3 if panel_w >= THREE_COLUMNS_MIN_PX else 2
+            columns = split_columns(lines, per_col, max_cols)
+            if max(len(c) for c in columns) <= per_col or scale <= MIN_SCALE:
+                break
+            scale = max(MIN_SCALE, scale * 0.92)
+        n_cols = len(columns)
+        self.rows_total = sum(1 for kind, _ in lines if kind == "row")
+        self.rows_shown = 0
         longest = max(len(c) for c in columns)
         panel_h = min(h - 2 * PANEL_MARGIN_PX, header_h + footer_h + longest * row_h + 12)
         rect = pygame.Rect(0, 0, panel_w, panel_h)
@@ -114,14 +139,14 @@ class HelpOverlay(_Overlay):
         ui.text(out, "Controls", (rect.left + 24, rect.top + round(16 * scale)), size=round(TITLE_FONT_PX * scale * 0.8), color=ui.ACCENT, bold=True)
         ui.text(out, "the bindings in force", (rect.right - 24, rect.top + round(22 * scale)), size=fpx - 1, color=ui.DIM, anchor="topright")
         col_w = (rect.width - 48 - (n_cols - 1) * 28) // n_cols
-        rows_all = [item for _t, rows in self.sections for item in rows]
-        keys_need = max((ui.font(fpx).size(r[1])[0] for r in rows_all), default=60) + 18
-        pad_need = max((ui.font(fpx).size(r[2])[0] for r in rows_all), default=40) + 8
-        c_pad = int(min(pad_need, col_w * 0.25))
-        c_keys = int(min(keys_need, col_w * 0.40))
-        c_action = col_w - c_keys - c_pad
         for ci, col in enumerate(columns):
             x = rect.left + 24 + ci * (col_w + 28)
+            rows_here = [item for kind, item in col if kind == "row"]  # each column sizes its own
+            keys_need = max((ui.font(fpx).size(r[1])[0] for r in rows_here), default=60) + 18
+            pad_need = max((ui.font(fpx).size(r[2])[0] for r in rows_here), default=40) + 8
+            c_pad = int(min(pad_need, col_w * 0.25))
+            c_keys = int(min(keys_need, col_w * 0.40))
+            c_action = col_w - c_keys - c_pad
             y = rect.top + header_h
             for kind, item in col:
                 if y + row_h > rect.bottom - footer_h + 4:
@@ -141,6 +166,7 @@ class HelpOverlay(_Overlay):
                 ui.text(out, ui.fit_text(keys or "-", fpx, c_keys - 12), (x + c_action, y + 3), size=fpx, color=(255, 214, 120))
                 ui.text(out, ui.fit_text(pad or "-", fpx, c_pad - 4), (x + c_action + c_keys, y + 3), size=fpx, color=(150, 200, 255))
                 y += row_h
+                self.rows_shown += 1
         names = ", ".join(str(s) for s in self.sources[1:]) if len(self.sources) > 1 else ""
         foot = "Esc, F1 or Back to close"
         foot += f"   ·   your bindings: {names}" if names else "   ·   rebind in assets/controls.toml or ~/.config/latent-odyssey/controls.toml"

@@ -12,7 +12,8 @@ A scene is a mode (navigator, odyssey, faces) or an overlay (help, pause) with f
 
 A mode is a :class:`ModeScene`, which adds the protocol the engine and the capture layer use
 (and nothing else of a mode's): ``title``, ``fills_screen``, ``supports(meta)``,
-``help_rows(inp)``, ``latent()``, ``snapshot()``, ``restore(state, dt)`` and ``freeze()``.
+``help_rows(inp)``, ``latent()``, ``snapshot()``, ``restore(state, dt)``, ``freeze()`` and
+``open_image(path)`` (a dropped file or ``--image``; the default says the mode cannot).
 
 Only the top scene handles input and updates; drawing starts at the highest opaque scene
 and goes up, so overlays draw over the mode below them.
@@ -29,9 +30,12 @@ from typing import Any, ClassVar
 import numpy as np
 import pygame
 
+from latent_odyssey.game.engine.audio import Audio
+from latent_odyssey.game.engine.imaging import DEFAULT_LOOK, LOOK_NAMES, LOOKS, next_look
 from latent_odyssey.game.engine.input import InputState
 from latent_odyssey.game.model.decoder import Decoder
 from latent_odyssey.game.model.modelfile import ModelMeta
+from latent_odyssey.game.model.posterior import EncodeError, Posterior, encode_file
 
 
 @dataclass
@@ -51,17 +55,38 @@ class GameContext:
 
     model: ModelHandle
     input: InputState
-    smooth: bool = True  # smooth (bilinear) vs nearest scaling of decoded images
+    smooth: bool = True  # filtered (crisp or smooth) vs nearest scaling; follows image_look
+    image_look: str = DEFAULT_LOOK  # crisp | nearest | smooth (engine.imaging.LOOKS)
     show_hud: bool = True
     time_s: float = 0.0  # simulation time, advanced by the engine
     seed: int | None = None  # for scenes' random generators (None: a fresh seed each run)
     notices: list[tuple[str, float]] = field(default_factory=list)  # (text, expiry time_s)
     request_mode: Callable[[str], None] = lambda name: None
     push_overlay: Callable[[Scene], None] = lambda scene: None
+    audio: Audio | None = None  # the engine's sounds (None: silent, e.g. in tests)
 
     def notify(self, text: str, seconds: float = 3.0) -> None:
-        """Show a short on-screen notice (toast)."""
+        """Show a short on-screen notice (toast). Toasts coalesce: one with the same text, or
+        the same topic (the words before a colon, as in "Spacing: 0.31"), is replaced by the
+        new one instead of stacking up."""
+        topic = notice_topic(text)
+        self.notices[:] = [(t, end) for t, end in self.notices
+                           if t != text and (topic is None or notice_topic(t) != topic)]
         self.notices.append((text, self.time_s + seconds))
+
+    def set_image_look(self, look: str) -> None:
+        """Show decoded images ``look`` (crisp / nearest / smooth); ``smooth`` follows."""
+        self.image_look = look if look in LOOKS else DEFAULT_LOOK
+        self.smooth = self.image_look != "nearest"
+
+
+NOTICE_TOPIC_MAX = 32  # characters before a colon that name a toast's topic
+
+
+def notice_topic(text: str) -> str | None:
+    """The topic of a toast: its words before the first colon (if short), else None."""
+    head, sep, _ = text.partition(":")
+    return head.strip().lower() if sep and 0 < len(head) <= NOTICE_TOPIC_MAX else None
 
 
 class Scene:
@@ -107,6 +132,12 @@ class ModeScene(Scene, ABC):
       exactly in such a state (values may be interpolated between two snapshots; ``dt`` is
       the replay time since the previous restore, for the mode's own animations)
     * ``freeze()``: stop background work (decode-ahead), so frames depend on time alone
+    * ``start_experiment(name)``: start one of the Learn panel's experiments (``engine.learn``);
+      False when the mode has no such experiment (the engine then ``restore``-s the
+      experiment's state, if it has one)
+    * ``open_image(path)``: the player dropped an image file (or passed ``--image``); a mode
+      that can use it encodes it with ``encode_image`` (which already told the player, in
+      one sentence, why a bad file cannot be used) and leaves everything else as it was
     """
 
     title: ClassVar[str] = "Mode"
@@ -141,24 +172,49 @@ class ModeScene(Scene, ABC):
     def freeze(self) -> None:  # noqa: B027 (a hook: most modes have no background work)
         """Stop background work so that frames depend on nothing but time."""
 
-    def view_settings(self) -> dict[str, bool]:
+    def start_experiment(self, name: str) -> bool:
+        """Start the Learn panel's experiment ``name``; False: this mode has none by that name."""
+        return False
+
+    def open_image(self, path: Path) -> None:
+        """A dropped image file: this mode cannot use one (modes that can override this)."""
+        if self.ctx is not None:
+            self.ctx.notify(f"The {self.title} cannot open images; the Navigator (F2) and the Face Studio (F4) can.", 4.0)
+
+    def encode_image(self, path: Path) -> Posterior | None:
+        """Read, preprocess and encode ``path`` with the model's encoder; on any problem show
+        its one sentence as a notice and return None (nothing else changes)."""
+        try:
+            return encode_file(self.ctx.model.encoder, self.meta, path)
+        except EncodeError as exc:
+            self.ctx.notify(str(exc), 5.0)
+            return None
+
+    def view_settings(self) -> dict[str, bool | str]:
         """The context's display toggles, for ``snapshot()``."""
-        return {"smooth": self.ctx.smooth, "show_hud": self.ctx.show_hud} if self.ctx else {}
+        if self.ctx is None:
+            return {}
+        return {"smooth": self.ctx.smooth, "image_look": self.ctx.image_look, "show_hud": self.ctx.show_hud}
 
     def restore_view_settings(self, state: Mapping[str, Any]) -> None:
-        """Set the context's display toggles from a snapshot (others are ignored)."""
+        """Set the context's display toggles from a snapshot (others are ignored). A
+        snapshot from before image looks had only ``smooth``: nearest when False."""
         if self.ctx is None:
             return
-        for key in ("smooth", "show_hud"):
-            if isinstance(state.get(key), bool):
-                setattr(self.ctx, key, state[key])
+        if isinstance(state.get("show_hud"), bool):
+            self.ctx.show_hud = state["show_hud"]
+        if state.get("image_look") in LOOKS:
+            self.ctx.set_image_look(state["image_look"])
+        elif isinstance(state.get("smooth"), bool):
+            self.ctx.set_image_look(self.ctx.image_look if state["smooth"] and self.ctx.smooth
+                                    else DEFAULT_LOOK if state["smooth"] else "nearest")
 
     def toggle_smooth(self) -> None:
-        """The ``smooth_toggle`` action: smooth (bilinear) or crisp (nearest) scaling of
-        decoded images, with a notice."""
+        """The ``smooth_toggle`` action: the next image look (crisp ink -> nearest pixels ->
+        smooth bilinear -> crisp), with a notice."""
         ctx = self.ctx
-        ctx.smooth = not ctx.smooth
-        ctx.notify("Smooth image scaling" if ctx.smooth else "Crisp (nearest) image scaling")
+        ctx.set_image_look(next_look(ctx.image_look))
+        ctx.notify(f"Image look: {LOOK_NAMES[ctx.image_look]}")
 
 
 def state_array(state: Mapping[str, Any], key: str, n: int | None = None) -> np.ndarray | None:

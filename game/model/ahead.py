@@ -68,14 +68,23 @@ class DecodeAhead:
                     return
                 work, self._pending = self._pending, None
                 self._busy = True
-            for i in range(0, len(work), self.chunk):
-                with self._cond:
-                    if self._stop or self._pending is not None:
-                        break
-                part = work[i : i + self.chunk]
-                self.decoder.decode_batch(part)
-                self.batches += 1
-                self.images_requested += len(part)
+            self._run(work)
             with self._cond:
                 self._busy = False
                 self._cond.notify_all()
+
+    def _superseded(self) -> bool:
+        """True when stop() or a newer request arrived (the work in hand should end)."""
+        with self._cond:
+            return self._stop or self._pending is not None
+
+    def _run(self, work: np.ndarray) -> None:
+        """Decode ``work`` (N, D) in chunks into the decoder's cache, ending early when
+        superseded (a subclass may hand other work to ``_pending`` and run it here)."""
+        for i in range(0, len(work), self.chunk):
+            if self._superseded():
+                break
+            part = work[i : i + self.chunk]
+            self.decoder.decode_batch(part)
+            self.batches += 1
+            self.images_requested += len(part)

@@ -41,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from latent_odyssey.game.cliutil import EXIT_FAILURE, InputError
 from latent_odyssey.game.model.providers import make_session
 
 METADATA_KEY = "latent_odyssey"
@@ -52,8 +53,10 @@ ENCODER_INPUT = "image"
 ENCODER_OUTPUTS = ("mu", "logvar")
 
 
-class ModelFileError(ValueError):
+class ModelFileError(InputError, ValueError):
     """A model file is missing, unreadable, foreign or inconsistent (one-sentence message)."""
+
+    exit_status = EXIT_FAILURE
 
 
 @dataclass
@@ -255,6 +258,9 @@ def _reason(exc: Exception) -> str:
     if not text:
         return type(exc).__name__
     line = re.sub(r"^\[ONNXRuntimeError\] : \d+ : ", "", text.splitlines()[0]).rstrip(". ")
+    # the cause comes last: drop "Load model from PATH failed:" and the C++ source location
+    line = re.sub(r"Load model from .*? failed:\s*", "", line)
+    line = re.sub(r"\S+\.(?:cc|cpp|h):\d+\s+(?:[\w:~<>]+\([^()]*\)\s*)?", "", line).strip()
     if len(line) > REASON_CHARS:
         line = line[: REASON_CHARS - 3].rsplit(" ", 1)[0] + "..."
     return line
@@ -290,6 +296,8 @@ def open_model(path: Path, provider: str = "auto"):
         raise ModelFileError(f"Model file {path} does not exist.")
     if path.is_dir():
         raise ModelFileError(f"Model path {path} is a folder, not an .onnx file.")
+    if not path.is_file():
+        raise ModelFileError(f"Model file {path} is not a regular file (a pipe or a device).")
     try:
         size = path.stat().st_size
     except OSError as exc:

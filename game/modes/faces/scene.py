@@ -25,6 +25,8 @@ Controls (named actions and axes; rebind them in assets/controls.toml, F1 shows 
   each of ``GRID_VALUES`` (-3..+3); the columns sit under the slider's ticks. Clicking a cell
   sets that slider.
 * ``smooth_toggle`` (N): smooth (bilinear) or crisp (nearest) image scaling.
+* A dropped face photo (or ``odyssey play --image``; ``open_image``): its centre square is
+  encoded and becomes the face on screen, sliders at 0, to edit and store in A / B.
 
 Decoding: a frame makes at most one ``decode_batch`` call, and only when something changed
 (while a slider moves, the grid re-decodes at most every GRID_REFRESH_S so the face itself
@@ -40,6 +42,8 @@ the drawing.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pygame
@@ -66,6 +70,7 @@ SLIDER_UNITS_PER_S = 2.0  # slider speed at full stick / a held key
 GRID_REFRESH_S = 0.1  # while the face keeps changing, the grid re-decodes at most this often
 MORPH_S = 2.0  # one A -> B morph
 RANDOM_GLIDE_S = 0.35  # glide to a new random face
+SMILE_SWEEP_S = 4.0  # the Learn panel's experiment: the smile slider from -3 to +3
 RESET_GLIDE_S = 0.25  # glide of the sliders back to 0
 SAME_FACE_ATOL = 1e-6  # latents closer than this (max abs) count as the same face
 
@@ -249,6 +254,29 @@ class FaceStudioScene(ModeScene):
         base = face_base(self.meta, self.rng)
         self.face_no += 1
         self.start_anim(FaceState(base, np.zeros(self.n_attrs)), RANDOM_GLIDE_S, morph=False)
+
+    def open_image(self, path: Path) -> None:
+        """A dropped face photo: encoded, its μ becomes the face (sliders at 0), editable with
+        the sliders and storable in slot A / B. A bad file changes nothing (a notice says why)."""
+        post = self.encode_image(path)
+        if post is None:
+            return
+        self.face_no += 1
+        self.start_anim(FaceState(post.mu.copy(), np.zeros(self.n_attrs)), RANDOM_GLIDE_S, morph=False)
+        keys = f"{self.keys.get('save_a', '')} / {self.keys.get('save_b', '')}"
+        self.ctx.notify(f"Encoded {post.label}: edit it with the sliders, store it with {keys}", 5.0)
+
+    def start_experiment(self, name: str) -> bool:
+        """The Learn panel's ``smile``: the smile slider sweeps from -3 to +3 on this face."""
+        if name != "smile" or "smile" not in self.names:
+            return False
+        i = self.names.index("smile")
+        self.selected = i
+        start, end = self.display_state().copy(), self.display_state().copy()
+        start.sliders[i], end.sliders[i] = SLIDER_MIN, SLIDER_MAX
+        self.anim, self.state = None, start.copy()
+        self.start_anim(end, SMILE_SWEEP_S, morph=False, label="smile -3 to +3", start=start)
+        return True
 
     def reset_sliders(self) -> None:
         now = self.display_state()

@@ -16,7 +16,7 @@ from typing import Generic, Protocol, TypeVar
 import numpy as np
 import pygame
 
-from latent_odyssey.game.engine import ui
+from latent_odyssey.game.engine import imaging, ui
 from latent_odyssey.game.engine.scene import GameContext
 from latent_odyssey.game.engine.ui import LINEAR_COLOUR, SLERP_COLOUR
 from latent_odyssey.game.model.modelfile import ModelMeta
@@ -117,18 +117,15 @@ def _morph_at(scene: StudioLike) -> float | None:
     return e if a.label.startswith("A") else 1 - e
 
 
-def _scale(rgb8: np.ndarray, size: tuple[int, int], smooth: bool) -> pygame.Surface:
-    """A decoded image at ``size`` (px), bilinear when ``smooth``, else nearest."""
-    img = ui.image_surface(rgb8)
-    if img.get_size() == size:
-        return img.copy()
-    fn = pygame.transform.smoothscale if smooth else pygame.transform.scale
-    return fn(img, size)
+def _scale(rgb8: np.ndarray, size: tuple[int, int], look: str) -> pygame.Surface:
+    """A decoded image at ``size`` (px) in the image ``look`` (``engine.imaging``: crisp,
+    nearest or smooth)."""
+    return imaging.enlarged(rgb8, size, look)
 
 
-def _scale_all(images: list[np.ndarray], size: tuple[int, int], smooth: bool) -> list[pygame.Surface]:
+def _scale_all(images: list[np.ndarray], size: tuple[int, int], look: str) -> list[pygame.Surface]:
     """``_scale`` of each image."""
-    return [_scale(img, size, smooth) for img in images]
+    return [_scale(img, size, look) for img in images]
 
 
 def _keycap(surface: pygame.Surface, key: str, pos: tuple[int, int], size: int = 12) -> int:
@@ -255,10 +252,10 @@ class FaceStudioView:
 
     def _draw_face(self, surface: pygame.Surface, scene: StudioLike) -> None:
         rect = self.layout.face
-        smooth = scene.ctx.smooth
+        look = scene.ctx.image_look
         image = scene.face_image
         if image is not None:
-            face = self._face.get(image, (rect.size, smooth), _scale, image, rect.size, smooth)
+            face = self._face.get(image, (rect.size, look), _scale, image, rect.size, look)
             surface.blit(face, rect.topleft)
         pygame.draw.rect(surface, (60, 68, 100), rect.inflate(2, 2), width=1, border_radius=4)
         # status pill at the bottom of the face
@@ -288,8 +285,8 @@ class FaceStudioView:
         if not lay.grid or images is None or not lay.rows:
             return None
         size = lay.rows[0].cells[0].size
-        smooth = scene.ctx.smooth
-        return self._grid.get(images, (size, smooth), _scale_all, images, size, smooth)
+        look = scene.ctx.image_look
+        return self._grid.get(images, (size, look), _scale_all, images, size, look)
 
     def _draw_attributes(self, surface: pygame.Surface, scene: StudioLike) -> None:
         lay = self.layout
@@ -338,7 +335,7 @@ class FaceStudioView:
     def _draw_slots(self, surface: pygame.Surface, scene: StudioLike) -> None:
         lay = self.layout
         k = scene.keys
-        smooth = scene.ctx.smooth
+        look = scene.ctx.image_look
         _hints(surface, [(k["save_a"], "A"), (k["save_b"], "B"), (k["morph"], "morph")],
                lay.slots.left + 80, lay.slots.right - 14, lay.slots.top + 18)
         for name, rect in lay.slot_rects.items():
@@ -353,7 +350,7 @@ class FaceStudioView:
                     ui.text(surface, f"{save} stores the face", (rect.centerx, rect.centery + 12), size=12,
                             color=HINT, anchor="center")
             else:
-                thumb = self._slots[name].get(slot.image, (rect.size, smooth), _scale, slot.image, rect.size, smooth)
+                thumb = self._slots[name].get(slot.image, (rect.size, look), _scale, slot.image, rect.size, look)
                 surface.blit(thumb, rect.topleft)
                 pygame.draw.rect(surface, colour, rect.inflate(4, 4), width=2, border_radius=4)
             _badge(surface, name, (rect.left - 6, rect.top - 6), 24)
@@ -385,13 +382,13 @@ class FaceStudioView:
             end = _keycap(surface, k["slerp_toggle"], (end, y + 44))
             ui.text(surface, "path", (end + 5, y + 44), size=12, color=HINT, anchor="midleft")
 
-    def _make_strip_layer(self, images: list[np.ndarray], smooth: bool) -> pygame.Surface:
+    def _make_strip_layer(self, images: list[np.ndarray], look: str) -> pygame.Surface:
         """Both strip rows' frames, scaled, on a transparent layer the size of the strip panel."""
         lay = self.layout
         layer = pygame.Surface(lay.strip.size, pygame.SRCALPHA)
         for r, cells in enumerate(lay.strip_cells):
             for i, cell in enumerate(cells):
-                img = _scale(images[r * STRIP_FRAMES + i], cell.size, smooth)
+                img = _scale(images[r * STRIP_FRAMES + i], cell.size, look)
                 layer.blit(img, (cell.left - lay.strip.left, cell.top - lay.strip.top))
         return layer
 
@@ -419,8 +416,8 @@ class FaceStudioView:
             if cells[0].left - lay.strip.left > 90:
                 ui.text(surface, name, (lay.strip.left + 14, cells[0].centery), size=12, color=colour,
                         anchor="midleft", bold=True)
-        smooth = scene.ctx.smooth
-        layer = self._strip.get(images, (lay.size, smooth), self._make_strip_layer, images, smooth)
+        look = scene.ctx.image_look
+        layer = self._strip.get(images, (lay.size, look), self._make_strip_layer, images, look)
         surface.blit(layer, lay.strip.topleft)
         active = 1 if scene.spherical else 0
         colour = _path_colour(scene.spherical)

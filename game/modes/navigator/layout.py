@@ -1,4 +1,5 @@
-"""Where the Navigator's panels go for one window size, shared by input (clicks) and drawing.
+"""Where the Navigator's panels go for one window size, shared by input (clicks) and drawing
+(and ``MapGeometry``, the map transform that the drawing modules read).
 
 ``Layout`` holds the screen rectangles (header, latent map, decoded image, info panel,
 interpolation strip) and the UI scale ``k``; ``thumb_rects`` places the interpolation
@@ -8,8 +9,32 @@ thumbnails inside the strip panel.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
+import numpy as np
 import pygame
+
+
+class MapGeometry(Protocol):
+    """The map's placement and transform, as the Navigator scene offers them to drawing code."""
+
+    @property
+    def map_rect(self) -> pygame.Rect: ...
+
+    @property
+    def k(self) -> float: ...  # the UI scale, 1 at 1280x720
+
+    @property
+    def scale(self) -> float: ...  # pixels per latent unit
+
+    def latent_to_screen(self, p: np.ndarray) -> tuple[float, float]: ...
+
+    def screen_to_latent(self, px: float, py: float) -> np.ndarray: ...
+
+
+def font_px(px: float, k: float) -> int:
+    """A font size scaled with the window (``k``: the UI scale), never below 10 px."""
+    return max(10, round(px * k))
 
 
 @dataclass
@@ -62,3 +87,34 @@ def thumb_rects(r: pygame.Rect, k: float, frames: int) -> list[list[pygame.Rect]
         rows.append([pygame.Rect(x0 + i * (size + gap), y, size, size) for i in range(frames)])
         y += size + label_h + 8
     return rows
+
+
+@dataclass
+class SampleStripRects:
+    """Where the reparameterization strip's pictures go inside the strip panel."""
+
+    source: pygame.Rect  # the picture as the encoder sees it
+    mean: pygame.Rect  # the decoded μ
+    samples: list[pygame.Rect]  # the decoded z = μ + σ·ε, in two rows
+
+
+def sample_strip_rects(r: pygame.Rect, k: float, n: int) -> SampleStripRects:
+    """The strip panel ``r`` with an encoded picture: the source and the decoded μ side by side
+    on the left, ``n`` sample decodes in two rows on the right, at UI scale ``k``."""
+    pad = round(14 * k)
+    top = r.top + round(44 * k)
+    foot = round(30 * k)
+    label_h = round(18 * k)
+    gap = max(3, round(8 * k))
+    avail_h = r.bottom - foot - top
+    big = max(16, min(round(112 * k), avail_h - label_h - round(36 * k), (r.width - 2 * pad) // 5))
+    source = pygame.Rect(r.left + pad, top + label_h, big, big)
+    mean = pygame.Rect(source.right + round(26 * k), source.top, big, big)
+    cols = max(1, (n + 1) // 2)
+    left = mean.right + round(28 * k)
+    size = max(8, min((r.right - pad - left - gap * (cols - 1)) // cols, (avail_h - 2 * label_h - gap) // 2))
+    samples = []
+    for i in range(n):
+        row, col = divmod(i, cols)
+        samples.append(pygame.Rect(left + col * (size + gap), top + label_h + row * (size + label_h + gap), size, size))
+    return SampleStripRects(source, mean, samples)

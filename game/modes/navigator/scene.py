@@ -21,6 +21,23 @@ Controls (named actions and axes; rebind them in assets/controls.toml, see F1 in
 * ``slerp_toggle`` (L): ride along the other path. ``smooth_toggle`` (N): smooth or nearest
   image scaling. ``grid`` (Y key): tile decoded samples under the map.
 
+Your own picture (``pad.py``, ``encoded.py``; the view draws them):
+
+* ``pad`` (E / D-pad right): open or close the drawing pad in place of the decoded image.
+  Left drag on it draws, right drag erases; with keys or the stick the moves drive the pen
+  point and ``mark`` (Space / A) held inks. ``pad_eraser`` (X) switches pen and eraser,
+  ``pad_clear`` (C) wipes it. Every change is preprocessed (MNIST's recipe) and encoded
+  within the frame: the posterior appears on the map as μ with its 1σ and 2σ ellipses, and
+  the picture as the encoder sees it and the decoded μ appear beside the pad.
+* A dropped image file (or ``odyssey play --image FILE``): encoded the same way (the scene's
+  ``open_image``), and the cursor glides to its μ.
+* ``resample`` (Z / D-pad left): new ε for the reparameterization samples z = μ + σ·ε, shown
+  as dots inside the ellipses and decoded in the strip (the reparameterization trick).
+* ``to_encoded`` (Enter): glide the cursor to the picture's μ (then G morphs it toward a class).
+* ``prior_overlay`` (O): the prior N(0, I)'s 1σ/2σ/3σ circles over the density of the encoded
+  data (a Gaussian mixture fitted by EM, ``model.mixture``), per-dimension KL bars, and a
+  warning when the cursor is off the data ("latent space has holes").
+
 Models with more than two latent dimensions are shown in the two dimensions of highest
 spread (``meta.latent_std``); the others stay at their mean (``meta.latent_mean``).
 
@@ -31,18 +48,24 @@ batched decode per frame.
 
 from __future__ import annotations
 
+import base64
 import math
 from collections import deque
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pygame
 
 from latent_odyssey.game.engine.input import InputState
 from latent_odyssey.game.engine.scene import GameContext, ModeScene, state_array, worded_help_rows
+from latent_odyssey.game.model.mixture import Mixture, fit_mixture
 from latent_odyssey.game.model.modelfile import ModelMeta
 from latent_odyssey.game.model.morph import ease_in_out, lerp, slerp
+from latent_odyssey.game.model.posterior import EncodeError, Posterior, encode_picture
+from latent_odyssey.game.modes.navigator.encoded import Encoded, new_encoded
 from latent_odyssey.game.modes.navigator.layout import Layout, thumb_rects
+from latent_odyssey.game.modes.navigator.pad import DrawingPad, PadInput
 from latent_odyssey.game.modes.navigator.view import NavigatorView
 
 MOVE_VIEWS_PER_S = 0.3  # cursor speed at full stick, in visible map widths per second
@@ -58,6 +81,8 @@ FOLLOW_MARGIN_FRAC = 0.12  # the view pans to keep the cursor this far inside th
 TRAIL_SAMPLE_S = 1 / 30  # the trail records the cursor at most this often
 TRAIL_POINTS = 80
 STRIP_FRAMES = 9  # frames per interpolation row
+TO_ENCODED_GLIDE_S = 0.8  # glide to an encoded picture's μ
+SNAPSHOT_PICTURE_MAX = 28 * 28  # snapshots carry the encoder's input up to this many values
 
 # (action or axis, what it does in the Navigator) for the help overlay, in reading order
 HELP_TEXT = (
@@ -74,6 +99,12 @@ HELP_TEXT = (
     ("slerp_toggle", "Ride the linear / spherical path"),
     ("smooth_toggle", "Smooth / crisp image scaling"),
     ("grid", "Decoded images under the map"),
+    ("pad", "Drawing pad: draw a digit"),
+    ("pad_eraser", "Pad: pen / eraser"),
+    ("pad_clear", "Pad: clear"),
+    ("resample", "New ε: z = μ + σ·ε samples"),
+    ("to_encoded", "Glide to your picture's μ"),
+    ("prior_overlay", "Prior vs the data's density"),
 )
 
 
@@ -106,6 +137,8 @@ class NavigatorScene(ModeScene):
         return worded_help_rows(inp, HELP_TEXT, {
             "move_y": [("Put the cursor there", "Left Click / drag on the map", "")],
             "random": [("Glide to class 0-9", keys, "")],
+            "pad": [("Draw / erase on the pad", "Left / Right drag on it", "Space / A held, stick")],
+            "to_encoded": [("Encode a picture", "Drop an image file", "")],
         })
 
     @classmethod
@@ -124,8 +157,21 @@ class NavigatorScene(ModeScene):
         return {
             "z": self.latent().tolist(), "view": self.view.tolist(), "zoom": float(self.zoom),
             "show_grid": self.show_grid, "selected": self.selected,
-            "dims": [int(d) for d in self.dims], **self.view_settings(),
+            "dims": [int(d) for d in self.dims], "pad_open": self.pad_open,
+            "show_prior": self.show_prior, "encoded": self._encoded_state(), **self.view_settings(),
         }
+
+    def _encoded_state(self) -> dict | None:
+        """The encoded picture's μ, σ, ε and label for snapshots, with the picture the encoder
+        read as base64 bytes when it is small (``SNAPSHOT_PICTURE_MAX`` values; not a face)."""
+        e = self.encoded
+        if e is None:
+            return None
+        state = {"mu": e.post.mu.tolist(), "sigma": e.post.sigma.tolist(), "eps": e.eps.tolist(), "label": e.post.label}
+        if e.post.image.size <= SNAPSHOT_PICTURE_MAX:
+            u8 = (np.clip(e.post.image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+            state["picture"] = base64.b64encode(u8.tobytes()).decode("ascii")
+        return state
 
     def restore(self, state: dict, dt: float = 0.0) -> None:
         """Put the cursor, view, zoom and toggles where ``state`` says (glides and morphs stop:
@@ -145,6 +191,42 @@ class NavigatorScene(ModeScene):
             self.show_grid = state["show_grid"]
         if isinstance(state.get("selected"), int) and 0 <= state["selected"] < len(self.class_names):
             self.selected = state["selected"]
+        for key in ("pad_open", "show_prior"):
+            if isinstance(state.get(key), bool):
+                setattr(self, key, state[key])
+        if self.show_prior:
+            self.ensure_mixture()
+        self._restore_encoded(state.get("encoded", "absent"))
+
+    def _restore_encoded(self, saved: object) -> None:
+        """Put back a snapshot's encoded posterior (the picture itself is not in snapshots)."""
+        if saved == "absent":
+            return
+        if saved is None:
+            self.encoded = None
+            return
+        if not isinstance(saved, dict):
+            return
+        d = self.meta.latent_dim
+        mu, sigma = state_array(saved, "mu", d), state_array(saved, "sigma", d)
+        eps = state_array(saved, "eps")
+        if mu is None or sigma is None or eps is None or eps.size % d:
+            return
+        e = self.encoded
+        if e is not None and np.allclose(e.post.mu, mu) and np.allclose(e.post.sigma, sigma) and e.eps.size == eps.size \
+                and np.allclose(e.eps.ravel(), eps):
+            return
+        label = saved.get("label") if isinstance(saved.get("label"), str) else "picture"
+        c, h, w = self.meta.image_shape
+        picture = np.zeros((c, h, w), np.float32)
+        try:
+            raw = base64.b64decode(str(saved.get("picture", "")), validate=True)
+        except (ValueError, TypeError):
+            raw = b""
+        if len(raw) == picture.size:
+            picture = (np.frombuffer(raw, np.uint8).reshape(c, h, w) / 255.0).astype(np.float32)
+        post = Posterior(mu, sigma, picture, label, label=label)
+        self.encoded = Encoded(post, eps.reshape(-1, d), self.t - 1.0)
 
     # ------------------------------------------------------------------ setup
 
@@ -190,6 +272,14 @@ class NavigatorScene(ModeScene):
         self._dragging = False
         self.layout: Layout | None = None
         self._fit = 1.0  # pixels per latent unit at zoom 1 (set with the layout)
+        self.pad = DrawingPad()
+        self.pad_open = False
+        self._pad_encoded = self.pad.version  # the pad version last encoded
+        self.pad_input = PadInput()  # strokes under way on the pad
+        self._pen_move = (0.0, 0.0)
+        self.encoded: Encoded | None = None  # the drawn or dropped picture's posterior
+        self.show_prior = False
+        self.mixture: Mixture | None = None  # fitted on first use (ensure_mixture)
         self._painter = NavigatorView()  # draws the scene; owns the drawing caches
 
     # ------------------------------------------------------------------ geometry
@@ -250,19 +340,27 @@ class NavigatorScene(ModeScene):
     def handle(self, inp: InputState) -> None:
         ctx = self.ctx
         self._move = (inp.axis("move_x"), inp.axis("move_y"))
+        self._pen_move = (0.0, 0.0)
+        if self.pad_open:  # the moves drive the pad's pen point instead of the cursor
+            self._pen_move, self._move = self._move, (0.0, 0.0)
         if self._move != (0.0, 0.0):
             self.glide = None
             self.ride_t0 = None
         pointer = inp.pointer
         on_map = pointer is not None and self.layout is not None and self.layout.map.collidepoint(pointer)
         mouse = inp.last_device == "mouse"
+        self._handle_encoding_actions(inp)
+        pad_took = self.pad_open and self.layout is not None and self.pad_input.handle(
+            self.pad, inp, self.layout.image, ctx.notify)
 
         if inp.pressed("zoom_in") or inp.pressed("zoom_out"):
             factor = ZOOM_STEP if inp.pressed("zoom_in") else 1 / ZOOM_STEP
             anchor = self.screen_to_latent(*pointer) if (mouse and on_map) else self.position
             self.zoom_by(factor, anchor)
 
-        if inp.pressed("mark"):
+        if pad_took:
+            pass
+        elif inp.pressed("mark"):
             if mouse and pointer is not None:
                 if on_map:
                     self._dragging = True
@@ -319,6 +417,136 @@ class NavigatorScene(ModeScene):
         if inp.pressed("grid"):
             self.show_grid = not self.show_grid
             ctx.notify("Decoded grid on" if self.show_grid else "Decoded grid off")
+        if self.pad_open and self.pad.version != self._pad_encoded:
+            self._pad_encoded = self.pad.version
+            self._encode_pad()
+
+    # ------------------------------------------------------------------ your own picture
+
+    def pad_reason(self) -> str | None:
+        """Why the drawing pad cannot be used with this model, or None."""
+        if self.ctx.model.encoder is None:
+            return f"{self.meta.name} has no encoder file beside it, so drawings cannot be encoded."
+        if self.meta.channels != 1:
+            return f"The pad draws greyscale pictures; {self.meta.name} is a colour model: drop a photo instead."
+        return None
+
+    def _handle_encoding_actions(self, inp: InputState) -> None:
+        """The pad toggle, clear, resample, glide-to-μ and prior-overlay actions."""
+        ctx = self.ctx
+        if inp.pressed("pad"):
+            reason = self.pad_reason()
+            if reason and not self.pad_open:
+                ctx.notify(reason, 4.0)
+            else:
+                self.pad_open = not self.pad_open
+                self.pad_input.reset(self.pad)
+                if self.pad_open:
+                    self._pad_encoded = -1  # encode what is on the pad now
+                    ctx.notify("Draw with the mouse (right button erases), or the arrows with Space held")
+        if inp.pressed("pad_clear"):
+            if self.pad_open:
+                self.pad.clear()
+            else:
+                ctx.notify("Open the drawing pad first")
+        if inp.pressed("resample"):
+            if self.encoded is None:
+                ctx.notify("Draw on the pad or drop an image first: its samples z = μ + σ·ε appear then")
+            else:
+                self.encoded.redraw(self.rng, self.t)
+        if inp.pressed("to_encoded"):
+            if self.encoded is None:
+                ctx.notify("Draw on the pad or drop an image first")
+            else:
+                self.start_glide(self.encoded.post.mu.copy(), TO_ENCODED_GLIDE_S)
+        if inp.pressed("prior_overlay"):
+            self.show_prior = not self.show_prior
+            if self.show_prior:
+                self.ensure_mixture()
+            ctx.notify("Prior N(0, I) vs the encoded data" if self.show_prior else "Prior overlay off")
+
+    def _encode_pad(self) -> None:
+        """Encode the drawing (keeping the samples' ε, so they move with μ and σ)."""
+        if self.pad.empty:
+            if self.encoded is not None and self.encoded.post.source == "drawing":
+                self.encoded = None
+            return
+        try:
+            post = encode_picture(self.ctx.model.encoder, self.meta, self.pad.picture())
+        except EncodeError:
+            return  # strokes too faint to find yet: keep what was there
+        old = self.encoded
+        if old is not None and old.eps.shape[1] == len(post.mu):
+            self.encoded = Encoded(post, old.eps, old.drawn_t)
+        else:
+            self.encoded = new_encoded(post, self.rng, self.t)
+
+    def open_image(self, path: Path) -> None:
+        """A dropped image file (or ``--image``): encode it, show its posterior and samples,
+        and glide the cursor to its μ. A bad file changes nothing (one-sentence notice)."""
+        post = self.encode_image(path)
+        if post is None:
+            return
+        self.encoded = new_encoded(post, self.rng, self.t)
+        self.pad_open = False
+        self.strip = None
+        self.morphing = False
+        self.start_glide(post.mu.copy(), TO_ENCODED_GLIDE_S)
+        near = post.nearest_class(self.centroids)
+        where = f": nearest class {self.class_names[near[0]]} (distance {near[1]:.2f})" if near else ""
+        self.ctx.notify(f"Encoded {post.label}{where}", 5.0)
+
+    def start_experiment(self, name: str) -> bool:
+        """The Learn panel's Navigator experiments: ``morph_3_8``, ``boundary`` (where 4 and 9
+        meet, zoomed in, decoded grid on), ``draw`` (the pad) and ``holes`` (the prior overlay
+        and the cursor at the off-data point nearest the prior's centre)."""
+        index = {n: i for i, n in enumerate(self.class_names)}
+        self.strip, self.morphing, self.ride_t0 = None, False, None
+        if name == "morph_3_8" and {"3", "8"} <= set(index):
+            self.select_class(index["3"])  # glide to the 3s; the drift to the 8s starts after it
+            self.prev_selected, self.selected, self.morphing = index["3"], index["8"], True
+            return True
+        if name == "boundary" and {"4", "9"} <= set(index):
+            a, b = self.centroids[index["4"]], self.centroids[index["9"]]
+            mid = self.project((a + b) / 2)
+            gap = float(np.linalg.norm((a - b)[list(self.dims)]))
+            self.zoom = float(np.clip(0.45 * self.map_rect.width / max(self._fit * gap, 1e-6), ZOOM_MIN, ZOOM_MAX))
+            self.view = mid[list(self.dims)].copy()
+            self.show_grid = True
+            self.start_glide(mid, GLIDE_S)
+            return True
+        if name == "draw":
+            reason = self.pad_reason()
+            if reason:
+                self.ctx.notify(reason, 4.0)
+            else:
+                self.pad_open, self._pad_encoded = True, -1
+            return True
+        if name == "holes" and self.ensure_mixture() is not None:
+            self.show_prior = True
+            grid = np.stack(np.meshgrid(np.linspace(-3, 3, 61), np.linspace(-3, 3, 61)), -1).reshape(-1, 2)
+            grid = grid[np.linalg.norm(grid, axis=1) <= 3.0]  # inside the prior's 3σ circle
+            off = self.mixture.off_data(grid)
+            # the hole the prior believes in most: off the data, nearest the prior's centre
+            pick = np.flatnonzero(off)[np.argmin(np.linalg.norm(grid[off], axis=1))] if off.any() \
+                else int(np.argmin(self.mixture.log_density(grid)))
+            hole = grid[pick]
+            target = self.z.copy()
+            target[list(self.dims)] = hole
+            self.start_glide(target, GLIDE_S)
+            return True
+        return False
+
+    def ensure_mixture(self) -> Mixture | None:
+        """The Gaussian mixture of the encoded sample in the shown dims (fitted once)."""
+        if self.mixture is None and len(self.points2) >= 10:
+            self.mixture = fit_mixture(self.points2, self.labels)
+        return self.mixture
+
+    def off_data(self) -> bool:
+        """The cursor is where the encoded data has (almost) no density."""
+        mix = self.mixture
+        return bool(mix is not None and mix.off_data(self.position[None])[0])
 
     def _morph_distance(self) -> float:
         """Distance (shown dims) from the cursor to the selected class centroid."""
@@ -405,6 +633,7 @@ class NavigatorScene(ModeScene):
 
     def update(self, dt: float) -> None:
         self.t += dt
+        self.pad_input.move_pen(self.pad, self._pen_move, dt)
         mx, my = self._move
         if mx or my:
             speed = MOVE_VIEWS_PER_S * self.map_rect.width / max(self.scale, 1e-9)
@@ -463,12 +692,21 @@ class NavigatorScene(ModeScene):
         strip_new = self.strip is not None and self.strip.images is None
         if strip_new:
             batch += [self.strip.lin_z, self.strip.slerp_z]
+        enc = self.encoded if self.encoded is not None and self.encoded.images is None else None
+        if enc is not None:
+            batch.append(enc.batch())
         if extra:
             batch.append(np.stack(extra))
         images = self.decoder.decode_batch(np.concatenate(batch, axis=0))  # one run at most
+        n = 1
         if strip_new:
-            self.strip.images = images[1 : 1 + 2 * STRIP_FRAMES]
-        return images[0], (images[1 + (2 * STRIP_FRAMES if strip_new else 0):] if extra else None)
+            self.strip.images = images[n : n + 2 * STRIP_FRAMES]
+            n += 2 * STRIP_FRAMES
+        if enc is not None:
+            m = len(enc.eps) + 1
+            enc.images = images[n : n + m]
+            n += m
+        return images[0], (images[n:] if extra else None)
 
     def draw(self, surface: pygame.Surface) -> None:
         """Lay the screen out (first frame, resize) and let the view paint the frame."""

@@ -5,6 +5,8 @@ grid tiles, point cloud, grid lines and axis labels, trail, interpolation paths,
 crosshair, legend and pills), the header, the decoded image, the info panel and the
 interpolation strip. The view reads the scene through ``NavigatorState`` and keeps nothing but
 drawing caches of its own; the one thing a frame asks of the scene is its batched ``decode``.
+The player's own picture (posterior, pad, reparameterization strip) is drawn by
+``posterior_view.PosteriorPainter``, the prior-vs-data layer by ``prior_view.PriorPainter``.
 
 Drawing is cheap: the point cloud is pre-rendered onto a layer three map-sizes wide that is
 re-rendered only after zooming, resizing or panning far, and all images a frame needs (cursor,
@@ -20,12 +22,14 @@ from typing import Protocol
 import numpy as np
 import pygame
 
-from latent_odyssey.game.engine import ui
+from latent_odyssey.game.engine import imaging, ui
 from latent_odyssey.game.engine.scene import GameContext
 from latent_odyssey.game.engine.ui import LINEAR_COLOUR, SLERP_COLOUR
 from latent_odyssey.game.model.modelfile import ModelMeta
 from latent_odyssey.game.model.morph import lerp, slerp
 from latent_odyssey.game.modes.navigator.layout import Layout, thumb_rects
+from latent_odyssey.game.modes.navigator.posterior_view import EncodedState, PosteriorPainter
+from latent_odyssey.game.modes.navigator.prior_view import PriorPainter, PriorState
 
 TRAIL_S = 2.5  # seconds of cursor trail
 PATH_POINTS = 48  # polyline points per interpolation path on the map
@@ -49,7 +53,7 @@ class StripState(Protocol):
     images: list[np.ndarray] | None  # 2N uint8 (H, W, 3): linear row, then slerp row
 
 
-class NavigatorState(Protocol):
+class NavigatorState(EncodedState, PriorState, Protocol):
     """What the view reads of the Navigator scene (``NavigatorScene``); it writes nothing."""
 
     ctx: GameContext
@@ -73,6 +77,7 @@ class NavigatorState(Protocol):
     ride_t0: float | None
     glide: tuple | None
     show_grid: bool
+    show_prior: bool
 
     @property
     def strip(self) -> StripState | None: ...
@@ -151,6 +156,8 @@ class NavigatorView:
         self._strip_src: list[np.ndarray] | None = None  # the strip images they show
         self._dot_cache: dict[tuple[int, int], pygame.Surface] = {}
         self._pills: dict[tuple, pygame.Surface] = {}
+        self.posterior = PosteriorPainter()
+        self.prior = PriorPainter()
 
     def draw(self, surface: pygame.Surface, scene: NavigatorState) -> None:
         """Paint the whole window for ``scene`` (laid out for this surface's size)."""
@@ -190,7 +197,7 @@ class NavigatorView:
         """The point-cloud layer and the top-left of the map inside it (re-rendered lazily)."""
         r = scene.map_rect
         s = scene.scale
-        transparent = scene.show_grid
+        transparent = scene.show_grid or scene.show_prior
         key = (r.size, round(s, 6), transparent)
         off = (scene.view - self._layer_center) * s
         if (
@@ -267,7 +274,7 @@ class NavigatorView:
         xr, yt = scene.screen_to_latent(r.right, r.top)
         vi0, vi1 = math.floor(xl / g), math.floor(xr / g)
         vj0, vj1 = math.floor(yb / g), math.floor(yt / g)
-        key = (r.size, round(g, 9), scene.ctx.smooth)
+        key = (r.size, round(g, 9), scene.ctx.image_look)
         if self.grid_layer is not None and self._grid_key == key:
             gi0, gj0, ncols, nrows = self._grid_cells
             if gi0 <= vi0 and vi1 < gi0 + ncols and gj0 <= vj0 and vj1 < gj0 + nrows:
@@ -281,15 +288,14 @@ class NavigatorView:
         self._grid_pending = (key, g, tile_px, (gi0, gj0, ncols, nrows))
         return list(zs)
 
-    def _render_grid(self, images: list[np.ndarray], smooth: bool) -> None:
+    def _render_grid(self, images: list[np.ndarray], look: str, style: imaging.InkStyle) -> None:
         key, g, tile_px, cells = self._grid_pending
         _gi0, _gj0, ncols, nrows = cells
         layer = pygame.Surface((ncols * tile_px, nrows * tile_px))
         layer.fill(MAP_BG)
-        scale_fn = pygame.transform.smoothscale if smooth else pygame.transform.scale
         for n, img in enumerate(images):
             row, col = divmod(n, ncols)
-            tile = scale_fn(ui.image_surface(img), (tile_px, tile_px))
+            tile = imaging.enlarged(img, (tile_px, tile_px), look, style)
             tile.set_alpha(120)
             layer.blit(tile, (col * tile_px, row * tile_px))
         self.grid_layer, self._grid_key, self._grid_g, self._grid_cells = layer, key, g, cells
@@ -303,13 +309,17 @@ class NavigatorView:
         surface.set_clip(r)
         if scene.show_grid:
             if grid_images is not None:
-                self._render_grid(grid_images, scene.ctx.smooth)
+                self._render_grid(grid_images, scene.ctx.image_look, imaging.style_for(scene.meta))
             if self.grid_layer is not None:
                 g = self._grid_g
                 gi0, gj0, _ncols, nrows = self._grid_cells
                 px, py = scene.latent_to_screen(np.array([gi0 * g, (gj0 + nrows) * g]))
                 surface.fill(MAP_BG, r)
                 surface.blit(self.grid_layer, (int(round(px)), int(round(py))))
+        elif scene.show_prior:
+            surface.fill(MAP_BG, r)
+        if scene.show_prior:
+            self.prior.draw_on_map(surface, scene)
         layer, (lx, ly) = self._layer_surface(scene)
         surface.blit(layer, r.topleft, pygame.Rect(lx, ly, r.width, r.height))
         self._draw_axis_labels(surface, scene)
@@ -322,13 +332,17 @@ class NavigatorView:
             pygame.draw.circle(surface, (8, 10, 18), (int(px), int(py)), rad)
             pygame.draw.circle(surface, MARK_COLOUR, (int(px), int(py)), rad, width=2)
             ui.text(surface, "AB"[i], (int(px), int(py) + 1), size=_fs(12, k), color=MARK_COLOUR, anchor="center", bold=True)
+        self.posterior.draw_on_map(surface, scene)
         self._draw_crosshair(surface, scene)
+        self.posterior.draw_lens(surface, scene)
         surface.set_clip(clip)
         self._draw_legend(surface, scene)
         m = round(10 * k)
         title = f"LATENT MAP   ·   x = z{scene.dims[0]}   y = z{scene.dims[1]}"
         pill = self._pill(title, _fs(13, k), ui.DIM, k, bold=True)
         surface.blit(pill, (r.left + m, r.top + m))
+        if scene.show_prior:
+            self.prior.draw_legend(surface, scene, self._pill, r.top + m + pill.get_height() + round(6 * k))
         foot = f"zoom ×{scene.zoom:.2f}"
         if scene.meta.latent_dim > 2:
             n = scene.meta.latent_dim - 2
@@ -408,7 +422,7 @@ class NavigatorView:
         guide = (58, 62, 90)
         pygame.draw.line(surface, guide, (r.left, yi), (r.right, yi))
         pygame.draw.line(surface, guide, (xi, r.top), (xi, r.bottom))
-        col = ui.ACCENT
+        col = ui.WARN if scene.show_prior and scene.off_data() else ui.ACCENT
         k = scene.k
         ring, inner, arm = round(11 * k), round(5 * k), round(18 * k)
         width = 2 if k < 1.3 else 3
@@ -461,19 +475,25 @@ class NavigatorView:
             ui.text(surface, info, (left, cy + 1), size=_fs(14, k), color=ui.DIM, anchor="midleft")
 
     def _draw_image(self, surface: pygame.Surface, scene: NavigatorState, image: np.ndarray) -> None:
-        """The decoded cursor image, scaled to its panel (rescaled only when it changes)."""
+        """The decoded cursor image, scaled to its panel (rescaled only when it changes); the
+        drawing pad takes its place while it is open."""
+        if scene.pad_open:
+            self.posterior.draw_pad(surface, scene)
+            return
         rect = scene.layout.image
-        smooth = scene.ctx.smooth
-        key = (rect.size, smooth)
+        look = scene.ctx.image_look
+        key = (rect.size, look)
         if self._image_scaled is None or self._image_key != key or self._image_src is not image:
-            fn = pygame.transform.smoothscale if smooth else pygame.transform.scale
-            self._image_scaled = fn(ui.image_surface(image), rect.size)
+            self._image_scaled = imaging.enlarged(image, rect.size, look, imaging.style_for(scene.meta))
             self._image_key = key
             self._image_src = image
         surface.blit(self._image_scaled, rect.topleft)
         pygame.draw.rect(surface, (60, 68, 100), rect.inflate(2, 2), width=1, border_radius=4)
 
     def _draw_info(self, surface: pygame.Surface, scene: NavigatorState) -> None:
+        if scene.pad_open:
+            self.posterior.draw_pad_info(surface, scene)
+            return
         r = scene.layout.info
         k = scene.k
         pad = round(14 * k)
@@ -519,7 +539,7 @@ class NavigatorView:
             y += big + round(4 * k)
         if y + small + hint_h < r.bottom:
             ui.text(surface, f"zoom ×{scene.zoom:.2f}", (x, y), size=small, color=ui.DIM)
-            ui.text(surface, "smooth" if scene.ctx.smooth else "crisp", (x + w, y), size=small, color=ui.DIM, anchor="topright")
+            ui.text(surface, imaging.LOOK_NAMES[scene.ctx.image_look], (x + w, y), size=small, color=ui.DIM, anchor="topright")
         hint = ui.fit_text("F1 help  ·  M model  ·  F3 fly", small, w)
         ui.text(surface, hint, (r.centerx, r.bottom - round(10 * k)), size=small, color=(110, 120, 150), anchor="midbottom")
 
@@ -528,26 +548,29 @@ class NavigatorView:
         k = scene.k
         pad = round(14 * k)
         small = _fs(13, k)
-        ui.text(surface, "INTERPOLATION", (r.left + pad, r.top + round(12 * k)), size=small, color=ui.DIM, bold=True)
         s = scene.strip
+        if s is None and scene.encoded is not None:
+            self.posterior.draw_samples_strip(surface, scene, self._pill)
+            return
+        ui.text(surface, "INTERPOLATION", (r.left + pad, r.top + round(12 * k)), size=small, color=ui.DIM, bold=True)
         if s is None:
             self._draw_strip_help(surface, scene)
             return
         ui.text(surface, s.label, (r.right - pad, r.top + round(12 * k)), size=small, color=MARK_COLOUR, anchor="topright")
         frames = len(s.lin_z)
         rects = thumb_rects(r, k, frames)
-        smooth = scene.ctx.smooth
-        key = (r.size, smooth)
+        look = scene.ctx.image_look
+        key = (r.size, look)
         if self._strip_surface is None or self._strip_key != key or self._strip_src is not s.images:
             # (this frame's decode has filled s.images)
             layer = pygame.Surface(r.size, pygame.SRCALPHA)
-            fn = pygame.transform.smoothscale if smooth else pygame.transform.scale
+            style = imaging.style_for(scene.meta)
             for row_i, (row, colour, name) in enumerate(
                 ((rects[0], LINEAR_COLOUR, "LINEAR"), (rects[1], SLERP_COLOUR, "SPHERICAL (SLERP)"))
             ):
                 ui.text(layer, name, (row[0].left - r.left, row[0].top - r.top - round(16 * k)), size=_fs(12, k), color=colour, bold=True)
                 for i, rect in enumerate(row):
-                    img = fn(ui.image_surface(s.images[row_i * frames + i]), rect.size)
+                    img = imaging.enlarged(s.images[row_i * frames + i], rect.size, look, style)
                     layer.blit(img, (rect.left - r.left, rect.top - r.top))
             self._strip_surface, self._strip_key, self._strip_src = layer, key, s.images
         surface.blit(self._strip_surface, r.topleft)

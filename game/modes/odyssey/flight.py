@@ -39,7 +39,8 @@ import numpy as np
 # Angular rates at full stick, in radians per second.
 PITCH_RATE_RAD_S = 1.6
 YAW_RATE_RAD_S = 1.2
-ROLL_RATE_RAD_S = 2.4
+ROLL_FULL_TURN_S = 2.6  # a full roll at full stick: 312 steps of 1/120 s exactly, so it ends where it began
+ROLL_RATE_RAD_S = 2 * math.pi / ROLL_FULL_TURN_S  # ~2.42
 # Linear motion, in latent units (u) and seconds.
 THRUST_ACCEL_U_S2 = 2.0  # acceleration at full thrust along forward
 BOOST_MULTIPLIER = 2.5  # thrust multiplier while boost is held
@@ -93,7 +94,7 @@ def quat_from_axis_angle(axis: np.ndarray, angle_rad: float) -> np.ndarray:
     A zero axis gives the identity.  # axis (3,) -> (4,)
     """
     axis = np.asarray(axis, dtype=np.float64)
-    n = float(np.linalg.norm(axis))
+    n = math.hypot(*axis)
     if n < _EPS:
         return quat_identity()
     half = 0.5 * float(angle_rad)
@@ -148,7 +149,7 @@ def quat_slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
     """Spherical interpolation from ``a`` (t=0) to ``b`` (t=1) along the shorter arc.  # (4,) -> (4,)"""
     a = quat_normalize(a)
     b = quat_normalize(b)
-    dot = float(np.dot(a, b))
+    dot = float((a * b).sum())
     if dot < 0.0:  # q and -q are the same rotation: take the short way round
         b = -b
         dot = -dot
@@ -245,11 +246,11 @@ class Ship:
     @property
     def speed(self) -> float:
         """Speed in latent units per second."""
-        return float(np.linalg.norm(self.velocity))
+        return math.hypot(*self.velocity)
 
     def outside_distance(self, bounds_lo: np.ndarray, bounds_hi: np.ndarray) -> float:
         """Euclidean distance from the ship to the box ``[bounds_lo, bounds_hi]`` (0 inside)."""
-        return float(np.linalg.norm(_outside_vector(self.position, bounds_lo, bounds_hi)))
+        return math.hypot(*_outside_vector(self.position, bounds_lo, bounds_hi))
 
     def step(
         self,
@@ -281,7 +282,7 @@ class Ship:
         omega = np.array(
             [-pitch * PITCH_RATE_RAD_S, yaw * YAW_RATE_RAD_S, -roll * ROLL_RATE_RAD_S]
         )  # (3,)
-        angle = float(np.linalg.norm(omega)) * dt
+        angle = math.hypot(*omega) * dt
         if angle > 0.0:
             dq = quat_from_axis_angle(omega, angle)
             self.orientation = quat_normalize(quat_mul(self.orientation, dq))
@@ -294,7 +295,7 @@ class Ship:
         accel = accel - PULL_STIFFNESS_PER_S2 * _outside_vector(self.position, bounds_lo, bounds_hi)
         v = self.velocity + accel * dt
         v = v * math.exp(-(LINEAR_DAMPING_PER_S + brake * BRAKE_DAMPING_PER_S) * dt)
-        speed = float(np.linalg.norm(v))
+        speed = math.hypot(*v)
         if speed > MAX_SPEED_U_S:
             v = v * (MAX_SPEED_U_S / speed)
         self.velocity = v

@@ -16,9 +16,9 @@ import numpy as np
 import pygame
 
 from latent_odyssey.game.engine import ui
+from latent_odyssey.game.modes.odyssey.camera import Camera, focal_px
 from latent_odyssey.game.modes.odyssey.flight import MAX_SPEED_U_S
 from latent_odyssey.game.modes.odyssey.minimap import Minimap
-from latent_odyssey.game.modes.odyssey.tunnel import Camera, focal_px
 
 if TYPE_CHECKING:
     from latent_odyssey.game.engine.scene import GameContext
@@ -27,9 +27,12 @@ if TYPE_CHECKING:
     from latent_odyssey.game.modes.odyssey.tours import Tour
 
 HUD_MARGIN = 16  # px
+READOUT_HZ = 15  # the panels' numbers change this often (readable, and their text is rendered less)
 READOUT_CLEARANCE = 30  # px: the engine's FPS readout sits in the top-right corner above our panel
 PANEL_W, PANEL_H = 318, 142  # px
 MINIMAP_SIZE = 196  # px
+COMPACT_BELOW_PX = 300  # windows less tall than this get the one-line caption instead of the panels
+CAPTION_PX = 11
 GRID_CELL = 76  # px: one neighbour image
 PANEL_COLOUR = (14, 18, 34)
 EDGE = (70, 120, 200)
@@ -60,6 +63,7 @@ class HudScene(Protocol):
     map_path: np.ndarray  # (P, 3) the tour loop for the radar (set with ``tour``)
     warp_state: dict | None
     tunnel: bool
+    tunnel_look: str  # plain | trails | prism
     layer_count: int
     spacing: float
     rail_serial: int  # changes whenever the rail is laid anew
@@ -70,6 +74,8 @@ class HudScene(Protocol):
 
     def tour_title(self) -> str: ...
 
+    def region_of(self, pt: np.ndarray) -> tuple[str, int]: ...
+
 
 def draw_unsupported(surface: pygame.Surface, reason: str) -> None:
     """The whole frame when the model cannot be flown: the reason, centred."""
@@ -79,17 +85,23 @@ def draw_unsupported(surface: pygame.Surface, reason: str) -> None:
 
 
 class OdysseyHud:
-    """Draws the HUD (see the module docstring). ``image_surface(img, like)`` turns a decoded
-    image into a Surface in ``like``'s format (the view's ``TunnelCompositor.surface_for``)."""
+    """Draws the HUD (see the module docstring). ``image_surface(img, size)`` shows a decoded
+    image at ``size`` px in the current image look (the view's crisp enlargement)."""
 
-    def __init__(self, image_surface: Callable[[np.ndarray, pygame.Surface], pygame.Surface]) -> None:
+    def __init__(self, image_surface: Callable[[np.ndarray, tuple[int, int]], pygame.Surface]) -> None:
         self.image_surface = image_surface
         self.minimap = Minimap(MINIMAP_SIZE)
         self.grid_rects: list[pygame.Rect] = []  # where the 9 grid cells were drawn last
         self._minimap_dims: tuple[int, ...] | None = None  # the subspace the radar shows
         self._text_cache: dict[tuple, pygame.Surface] = {}
         self._panel_cache: dict[tuple, pygame.Surface] = {}
-        self._grid_cache: tuple | None = None  # ((cell, smooth, rail), images, scaled surfaces)
+        self._grid_cache: tuple | None = None  # ((cell, rail), images, scaled surfaces)
+        self._tick = -1  # the READOUT_HZ tick of the numbers shown
+        self._readings: tuple[float, np.ndarray] | None = None  # (speed, position) shown
+
+    def drop_grid(self) -> None:
+        """Forget the grid's scaled cells (the image look changed)."""
+        self._grid_cache = None
 
     def _text(self, surface, s: str, pos, size: int, color=ui.FG, anchor="topleft", bold=False) -> pygame.Rect:
         key = (s, size, color, bold)
@@ -125,14 +137,20 @@ class OdysseyHud:
         scene: HudScene,
         camera: Camera,
         grid_images: list[np.ndarray],
-        view_pts: np.ndarray,
+        view_pts: np.ndarray | None,
+        field_count: int = 0,
     ) -> None:
         """The HUD over ``surface``: ``grid_images`` are the frame's 9 neighbour images (or
-        none), ``view_pts`` (L, 3) the tunnel layers' points for the radar."""
+        none), ``view_pts`` (L, 3) the tunnel layers' points for the radar (None in the
+        field view), ``field_count`` the field's billboards drawn this frame."""
         w, h = surface.get_size()
         u = max(0.6, h / 720.0)
         m = int(HUD_MARGIN * u)
         self._draw_reticle(surface, scene, camera, u)
+        self.grid_rects = []
+        if h < COMPACT_BELOW_PX:  # a small window (a GIF, a thumbnail): a caption, not the panels
+            self._draw_caption(surface, scene, field_count)
+            return
         # ----- left panel: flight data
         pw, ph = int(PANEL_W * u), int(PANEL_H * u)
         left = pygame.Rect(m, m, pw, ph)
@@ -142,7 +160,11 @@ class OdysseyHud:
         self._text(surface, "LATENT ODYSSEY", (x, y), fl, ui.ACCENT, bold=True)
         self._text(surface, scene.meta.name, (left.right - int(12 * u), y), fl, ui.DIM, "topright")
         y += int(24 * u)
-        speed = float(np.linalg.norm(scene.velocity))
+        tick = int(scene.clock * READOUT_HZ)
+        if tick != self._tick or self._readings is None:
+            self._tick = tick
+            self._readings = (math.hypot(*scene.velocity), scene.ship.position.copy())
+        speed, shown_pos = self._readings
         self._text(surface, "SPEED", (x, y + int(4 * u)), fl, ui.DIM)
         self._text(surface, f"{speed:5.2f}", (x + int(64 * u), y), int(22 * u), ui.FG, bold=True)
         self._text(surface, "u/s", (x + int(128 * u), y + int(5 * u)), fl, ui.DIM)
@@ -156,7 +178,7 @@ class OdysseyHud:
                              fill, border_radius=3)
         y += int(30 * u)
         self._text(surface, "POS", (x, y), fl, ui.DIM)
-        pos = "   ".join(f"z{d} {v:+.2f}" for d, v in zip(scene.dims, scene.ship.position, strict=True))
+        pos = "   ".join(f"z{d} {v:+.2f}" for d, v in zip(scene.dims, shown_pos, strict=True))
         self._text(surface, pos, (x + int(64 * u), y), fs, ui.FG)
         y += int(24 * u)
         self._text(surface, "NEAR", (x, y), fl, ui.DIM)
@@ -174,8 +196,18 @@ class OdysseyHud:
             col = ui.class_colour(k)
             pygame.draw.circle(surface, col, (x + int(70 * u), y + int(8 * u)), int(5 * u), width=2)
             self._text(surface, f"{scene.meta.class_names[k]}", (x + int(82 * u), y), fs, col)
-        else:
-            self._text(surface, "no classes", (x + int(64 * u), y), fs, ui.DIM)
+        else:  # no classes: the k-means region of the data, and how typical the point is
+            name, k = scene.region_of(scene.ship.position)
+            col = ui.class_colour(k)
+            pygame.draw.circle(surface, col, (x + int(70 * u), y + int(8 * u)), int(5 * u))
+            self._text(surface, name, (x + int(82 * u), y), fs, col, bold=True)
+            d = scene.dims  # how far from the data's mean, in standard deviations, in the dims flown
+            std = np.maximum(np.asarray(scene.meta.latent_std, np.float64)[d], 1e-9)
+            off = (shown_pos - np.asarray(scene.meta.latent_mean, np.float64)[d]) / std
+            self._text(surface, f"{float(np.sqrt((off * off).sum())):.1f}σ from the mean", (x + int(170 * u), y), fs, ui.DIM)
+            y += int(24 * u)
+            self._text(surface, "WARP", (x, y), fl, ui.DIM)
+            self._text(surface, "J: a random point", (x + int(82 * u), y), fs, ui.DIM)
         # ----- right panel: modes
         right = pygame.Rect(w - m - pw, m + int(READOUT_CLEARANCE * u), pw, ph)
         self._panel(surface, right)
@@ -204,8 +236,12 @@ class OdysseyHud:
         else:
             self._text(surface, "flight input takes over", (x, y), fs, ui.DIM)
         y += int(24 * u)
-        tun = f"TUNNEL  {scene.layer_count} layers" if scene.tunnel else "TUNNEL  off"
-        self._text(surface, tun, (x, y), fs, (120, 230, 255) if scene.tunnel else ui.DIM)
+        if scene.tunnel:
+            look = "" if scene.tunnel_look == "plain" else f" · {scene.tunnel_look}"
+            view = f"TUNNEL  {scene.layer_count} layers{look}"
+        else:
+            view = f"FIELD  {field_count} images"
+        self._text(surface, view, (x, y), fs, (120, 230, 255))
         self._text(surface, f"spacing {scene.spacing:.3f}", (right.right - int(12 * u), y), fs, ui.DIM, "topright")
         y += int(24 * u)
         dims = " ".join(f"z{d}" for d in scene.dims)
@@ -238,6 +274,10 @@ class OdysseyHud:
         """The radar in the bottom-right corner, showing the subspace flown now."""
         w, h = surface.get_size()
         dims = tuple(int(d) for d in scene.dims)
+        want = int(MINIMAP_SIZE * u)
+        if want != self.minimap.size:  # the radar scales with the window like the panels
+            self.minimap = Minimap(want)
+            self._minimap_dims = None
         if dims != self._minimap_dims:
             self.minimap.set_points(scene.samples_full[:, scene.dims], scene.sample_labels, scene.lo, scene.hi)
             self._minimap_dims = dims
@@ -255,6 +295,15 @@ class OdysseyHud:
         self.minimap.draw(surface, mm.topleft, scene.ship.position, camera.rotation, path_pts,
                           view_pts if scene.tunnel else None, marker)
 
+    def _draw_caption(self, surface, scene: HudScene, field_count: int) -> None:
+        """The compact HUD: one line in the bottom-left corner (model, view, flight mode)."""
+        h = surface.get_height()
+        view = f"tunnel · {scene.tunnel_look}" if scene.tunnel else f"field · {field_count} images"
+        mode = {"autopilot": f"autopilot · {scene.tour_title()}", "warp": "warp"}.get(scene.mode, "manual flight")
+        text = f"LATENT ODYSSEY  ·  {scene.meta.name}  ·  {view}  ·  {mode}"
+        self._text(surface, ui.fit_text(text, CAPTION_PX, surface.get_width() - 16), (8, h - 8),
+                   CAPTION_PX, ui.DIM, "bottomleft")
+
     def _draw_reticle(self, surface, scene: HudScene, camera: Camera, u: float) -> None:
         w, h = surface.get_size()
         cx, cy = w // 2, h // 2
@@ -267,7 +316,7 @@ class OdysseyHud:
         pygame.draw.line(surface, col, (cx + r + int(3 * u), cy), (cx + r + int(10 * u), cy))
         # flight path marker: where the velocity points
         v = scene.velocity @ camera.rotation
-        if np.linalg.norm(v) > 1e-3 and v[2] > 1e-6:
+        if math.hypot(*v) > 1e-3 and v[2] > 1e-6:
             f = focal_px(h)
             px, py = cx + f * v[0] / v[2], cy - f * v[1] / v[2]
             if abs(px - cx) < w / 2 and abs(py - cy) < h / 2:
@@ -288,14 +337,12 @@ class OdysseyHud:
         self._text(surface, "NEIGHBOURS", (rect.x, rect.y - int(22 * u)), int(13 * u), ui.DIM)
         self._text(surface, f"right / up ± {scene.spacing:.3f}", (rect.right, rect.y - int(22 * u)),
                    int(13 * u), ui.DIM, "topright")
-        smooth = True if scene.ctx is None else scene.ctx.smooth
-        key = (cell, smooth, scene.rail_serial)
+        key = (cell, scene.rail_serial)
         cached = self._grid_cache
         # the decoder hands back the same arrays for cached images: rescale only on a change
         if (cached is None or cached[0] != key or len(cached[1]) != len(images)
                 or any(a is not b for a, b in zip(cached[1], images, strict=False))):
-            scale = pygame.transform.smoothscale if smooth else pygame.transform.scale
-            surfs = [scale(self.image_surface(img, surface), (cell, cell)) for img in images]
+            surfs = [self.image_surface(img, (cell, cell)) for img in images]
             self._grid_cache = (key, list(images), surfs)
         for i, s in enumerate(self._grid_cache[2]):
             r, c = divmod(i, 3)

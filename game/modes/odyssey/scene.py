@@ -1,24 +1,30 @@
 """Latent Space Odyssey: fly a ship through a 3-D subspace of a VAE's latent space.
 
-The view is decoded live at the ship's position (or, with the tunnel on, at points ahead of
-it, drawn nested as an endless fly-through). Works with any model of at least 3 latent
-dimensions; wider models are flown in a 3-D subspace (by default the three dimensions of
-highest variance, the others held at their training mean) that the player can cycle.
+Every point is an image: the view is a field of decoded images at fixed latent points all
+around the ship (finer near it, coarser far away), billboards in perspective from the ship's
+camera; or, with the tunnel on, images at points ahead of it nested as an endless zoom
+around the direction of travel. Works with any model of at least 3 latent dimensions; wider
+models are flown in a 3-D subspace (by default the three dimensions of highest variance, the
+others held at their training mean) that the player can cycle.
 
 Controls (named actions and axes from ``assets/controls.toml``; keyboard / controller)
 ---------------------------------------------------------------------------------------
 yaw, pitch, roll       turn (A/D or arrows, Up/Down, Q/E; left stick, right stick X)
 thrust, brake          W / right trigger, S / left trigger; boost: hold Shift
-tunnel                 T      tunnel view on / off (on at start)
+tunnel                 T      field / tunnel view (the field at start)
+tunnel_look            C      tunnel look: plain -> trails -> prism
 layers_more / _less    ] [    more / fewer tunnel layers (2..24, default 8)
-spacing_more / _less   . ,    wider / narrower layer spacing (also the grid's cell offset)
+spacing_more / _less   . ,    wider / narrower spacing: the field's lattice, the tunnel's
+                              layers and the grid's cell offset
+mouse_look             F      mouse look on / off (the mouse turns the ship; released when
+                              the window loses focus)
 grid                   Y      3x3 grid of decoded neighbours along the ship's right/up axes
 autopilot              O / X  autopilot on / off; resumes a paused tour
 tour_next              U / A  next tour kind: centroids -> dense (k-means) -> random
 warp                   J / Y  warp to a random point inside the bounds
 warp_class             K / B  warp to the selected class's centroid
 class_0..9, class_next/prev   select the warp class (0-9, Tab, `)
-smooth_toggle          N      smooth / nearest-neighbour image scaling
+smooth_toggle          N      image look: crisp ink -> nearest pixels -> smooth
 subspace_next          cycle the flight subspace (models with more than 3 dims). The shipped
                        controls file has no such action yet, so until it does the scene reads
                        ``slerp_toggle`` (L), which no other odyssey control uses.
@@ -31,31 +37,49 @@ This module holds the scene's state, its input handling (``handle``) and simulat
 (``update``), and says what each frame shows (``frame_points``); ``view.py`` draws the frames
 and ``hud.py`` the HUD over them, reading the scene and changing nothing in it.
 
-Frame contract: ``draw`` makes exactly one ``Decoder.decode_batch`` call per frame holding
-every image the frame shows (tunnel layers or the view at the ship, plus the 9 grid cells),
-so at most one onnxruntime run per frame; a worker thread (:class:`game.model.ahead.DecodeAhead`)
-decodes the predictable way ahead (along the rail) into the decoder's cache meanwhile.
+Frame contract: ``draw`` makes at most one ``Decoder.decode_batch`` call per frame holding
+every image the frame decodes itself (tunnel layers, the 9 grid cells, field points not yet
+decoded), so at most one onnxruntime run per frame on the frame's thread. Field points are
+fixed, so each is decoded once and kept (``fieldview``); two worker threads decode the
+predictable way ahead meanwhile: the field's frontier (:class:`stream.FieldStream`) and the
+rail's layers and grid cells (:class:`game.model.ahead.DecodeAhead`). With no workers
+(``prefetch=False`` or ``freeze()``) every frame decodes all it shows, so frames depend on the
+state alone (tests, recordings).
+
+Models without classes (faces): the tour starts with the dense regions, the field's tints
+and the HUD name k-means regions of the encoded data instead of classes.
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pygame
 
+from latent_odyssey.game.engine import ui
 from latent_odyssey.game.engine.scene import GameContext, ModeScene
 from latent_odyssey.game.model.ahead import DecodeAhead
 from latent_odyssey.game.model.modelfile import ModelMeta
+from latent_odyssey.game.modes.odyssey.field import BILLBOARD_CELLS, CARD_CELLS, Lattice
 from latent_odyssey.game.modes.odyssey.flight import (
+    MAX_SPEED_U_S,
     Ship,
     ShipControls,
+    quat_from_axis_angle,
     quat_identity,
     quat_look_rotation,
+    quat_mul,
+    quat_normalize,
     quat_slerp,
+    quat_to_matrix,
 )
 from latent_odyssey.game.modes.odyssey.hud import draw_unsupported
-from latent_odyssey.game.modes.odyssey.tours import TOUR_KINDS, Tour, make_tour
+from latent_odyssey.game.modes.odyssey.mouselook import MouseLook
+from latent_odyssey.game.modes.odyssey.stream import FieldStream
+from latent_odyssey.game.modes.odyssey.tours import DENSE_K, TOUR_KINDS, Tour, kmeans, make_tour
+from latent_odyssey.game.modes.odyssey.tunnel import LOOKS as TUNNEL_LOOKS
 from latent_odyssey.game.modes.odyssey.tunnel import (
     LineRail,
     PathRail,
@@ -78,20 +102,29 @@ LAYERS_MIN, LAYERS_MAX = 2, 24
 SPACING_FRACTION = 0.06  # default layer spacing as a fraction of the mean bounds extent
 SPACING_MIN_FRACTION, SPACING_MAX_FRACTION = 0.01, 0.4
 SPACING_FACTOR = 1.25  # one press of spacing_more / spacing_less
-TUNNEL_DEFAULT = True
-REANCHOR_ANGLE_RAD = math.radians(5.0)  # turn this far from the rail and it is laid anew
+TUNNEL_DEFAULT = False  # the field is the default view
+FIELD_SPACING_FACTOR = 1.0  # the field's fine lattice spacing, in layer spacings
+REGION_TINT = 0.75  # class-less models: region colours are this saturated (cards' rims)
+TIMING_BATCH = 4  # images decoded at entry to time one decode (sizes the frame's budget)
+REANCHOR_ANGLE_RAD = math.radians(12.0)  # turn this far from the rail and it is laid anew (the
+# layers are drawn around the vanishing point anyway: this only refreshes what they show)
 REANCHOR_LATERAL = 0.3  # ... or drift this many spacings sideways from it
 REANCHOR_MIN_S = 0.05  # but no more often than this
 # ----- autopilot and warp
 TOUR_SPEED_FRACTION = 0.22  # autopilot speed: this fraction of the mean extent per second
 TURN_RATE_PER_S = 3.0  # orientation slerps toward the path tangent: 1 - exp(-rate dt) per step
+LEVEL_RATE_PER_S = 8.0  # ... and toward level flight (no roll) at this rate, or at once when
+LEVEL_SNAP_RAD = math.radians(3.0)  # ... the roll is this small
 LOOK_AHEAD_S = 0.3  # ... at the tangent this far ahead, which makes up for the slerp's lag
 JOIN_S = 1.2  # seconds to blend from where the ship is onto the tour path
 TAKEOVER_INPUT = 0.2  # |axis| above this while on autopilot hands control to the pilot
+MOUSE_TAKEOVER_RAD = 0.02  # ... as does a mouse-look turn of this many radians in one frame
 WARP_S = 0.8  # warp jump duration
 WARP_TURN_RATE_PER_S = 12.0
 FLASH_S = 0.35  # arrival flash
-AHEAD_S = 1.5  # the decode-ahead worker looks this many seconds of travel ahead
+AHEAD_S = 1.5  # the decode-ahead worker looks this many seconds of travel ahead ...
+GRID_AHEAD_STEPS = 4  # ... and this many half steps for the 9 grid cells of each
+AHEAD_TURN_RAD = math.radians(4.0)  # flying this far off a straight rail: nothing is planned on it
 TRACK_SAMPLES = 4096  # the tour loop is tabulated at this many points for the ship's motion
 MAP_PATH_POINTS = 128  # of which the minimap draws this many
 # ----- help and controls
@@ -104,11 +137,13 @@ HELP_TEXT = (
     ("pitch", "Nose down / up"),
     ("yaw", "Turn left / right"),
     ("roll", "Roll left / right"),
-    ("tunnel", "Tunnel view on / off"),
+    ("tunnel", "Field / tunnel view"),
+    ("tunnel_look", "Tunnel look: plain, trails, prism"),
+    ("mouse_look", "Mouse look on / off"),
     ("layers_more", "More tunnel layers"),
     ("layers_less", "Fewer tunnel layers"),
-    ("spacing_more", "Wider layer and grid spacing"),
-    ("spacing_less", "Narrower layer and grid spacing"),
+    ("spacing_more", "Wider field, layer and grid spacing"),
+    ("spacing_less", "Narrower field, layer and grid spacing"),
     ("grid", "3x3 grid of neighbours on / off"),
     ("autopilot", "Autopilot on / off, resume"),
     ("tour_next", "Next tour kind"),
@@ -116,7 +151,7 @@ HELP_TEXT = (
     ("warp_class", "Warp to the selected class"),
     ("class_next", "Select the next class"),
     ("class_prev", "Select the previous class"),
-    ("smooth_toggle", "Smooth / crisp image scaling"),
+    ("smooth_toggle", "Image look: crisp, nearest, smooth"),
 )
 
 
@@ -131,6 +166,7 @@ class OdysseyScene(ModeScene):
         self.prefetch = prefetch
         self.ship = Ship()
         self.tunnel = TUNNEL_DEFAULT
+        self.tunnel_look = TUNNEL_LOOKS[0]
         self.grid = False
         self.layer_count = LAYERS_DEFAULT
         self.mode = "manual"  # manual | autopilot | warp
@@ -141,7 +177,9 @@ class OdysseyScene(ModeScene):
         self.selected_class = 0
         self.frames = 0  # frames drawn
         self.ahead: DecodeAhead | None = None
+        self.stream: FieldStream | None = None  # the field's decode-ahead worker
         self.view: OdysseyView | None = None  # made on enter, for a model that can be flown
+        self.mouse = MouseLook()
         self.clock = 0.0  # seconds of simulation
         self._controls = ShipControls()
         self._unsupported: str | None = None
@@ -161,14 +199,19 @@ class OdysseyScene(ModeScene):
     def help_rows(self, inp) -> list[tuple[str, str, str]]:
         """(what, keys, controller) rows for the help overlay, with Odyssey wording."""
         known = set(inp.map.actions) | set(inp.map.axes)
+        meta = getattr(self, "meta", None)
+        classless = meta is not None and not meta.class_names
         rows = []
         for name, what in HELP_TEXT:
+            if classless and name in ("warp_class", "class_next", "class_prev"):
+                continue  # nothing to select: the model has no classes
             if name in known:
                 _, keys, pad = inp.bindings_text([name])[0]
                 rows.append((what, keys, pad))
             if name == "warp_class":
                 rows.append(("Select a class", "0-9", ""))
-        meta = getattr(self, "meta", None)
+            if name == "mouse_look" and name in known:
+                rows.append(("Turn (while mouse look is on)", "Mouse", ""))
         action = next((a for a in SUBSPACE_ACTIONS if a in known), None)
         if meta is not None and meta.latent_dim > 3 and action is not None:
             _, keys, pad = inp.bindings_text([action])[0]
@@ -204,11 +247,18 @@ class OdysseyScene(ModeScene):
         )
         self._rng = np.random.default_rng(getattr(ctx, "seed", None))  # warp targets
         self._tour_seed = 0
-        mean_image = self.decoder.decode_one(np.asarray(meta.latent_mean, np.float32))
+        if not self.n_classes:
+            self.tour_kind = "dense"  # no class centroids to tour
+        self._regions: tuple | None = None  # class-less models: (dims, k-means centres (K, 3))
+        self._lattice: tuple | None = None  # (id, Lattice)
         self._set_subspace(0, keep_position=False)
         self.ship = Ship(position=self.base[self.dims], orientation=quat_identity())
         self.spacing = SPACING_FRACTION * self.extent
-        self.view = OdysseyView(mean_image, self.spacing)
+        self.view = OdysseyView(meta, self.spacing)
+        probe = np.repeat(np.asarray(meta.latent_mean, np.float32)[None], TIMING_BATCH, axis=0)
+        probe[:, self.dims] += np.linspace(-0.5, 0.5, TIMING_BATCH)[:, None] * self.extent
+        self.decoder.run_raw(probe)  # warms the session up and times one decode
+        self.view.field.set_sync_budget(self.decoder.last_decode_ms / TIMING_BATCH)
         self.rail: LineRail | PathRail = LineRail(self.ship.position, self.ship.orientation)
         self.rail_serial = 0  # counts the rails laid
         self._layer_memo: tuple = (None, None)  # (key, points (L, 3))
@@ -220,15 +270,20 @@ class OdysseyScene(ModeScene):
         self.velocity = np.zeros(3)  # (3,) the ship's actual velocity, whatever flies it
         if self.prefetch:
             self.ahead = DecodeAhead(self.decoder)
+            self.stream = FieldStream(self.decoder, prepare=self.view.field.prepare_payload)
 
     def exit(self) -> None:
         self.freeze()
+        self.mouse.release()
 
     def freeze(self) -> None:
-        """Stop the decode-ahead worker: every later frame decodes what it shows itself."""
+        """Stop the decode-ahead workers: every later frame decodes what it shows itself."""
         if self.ahead is not None:
             self.ahead.stop()
             self.ahead = None
+        if self.stream is not None:
+            self.stream.stop()
+            self.stream = None
 
     # ------------------------------------------------------------------ subspace
 
@@ -262,6 +317,63 @@ class OdysseyScene(ModeScene):
         """The full latent vector (D,) at the ship."""
         return self.to_latent(self.ship.position[None])[0].astype(np.float64)
 
+    def field_lattice(self) -> tuple[Lattice, tuple]:
+        """The field's lattice for the current subspace and spacing, and an id that changes
+        whenever its points would be other latents (subspace, spacing, the fixed dims)."""
+        other = np.delete(self.base, self.dims)
+        key = (self.sub_index, tuple(int(d) for d in self.dims), round(self.spacing, 12),
+               np.round(other, 9).tobytes())
+        if self._lattice is None or self._lattice[0] != key:
+            anchor = np.asarray(self.meta.latent_mean, np.float64)[self.dims]
+            cells = BILLBOARD_CELLS if self.view.style.dark_background else CARD_CELLS
+            self._lattice = (key, Lattice(anchor, FIELD_SPACING_FACTOR * self.spacing, billboard_cells=cells))
+        return self._lattice[1], self._lattice[0]
+
+    def tints_of(self, pts: np.ndarray) -> np.ndarray:
+        """Region colours of subspace points (N, 3) -> (N, 3) uint8: the nearest class
+        centroid's colour (in the full latent), or for models without classes the colour of
+        the nearest k-means region of the encoded data (in the subspace)."""
+        pts = np.asarray(pts, np.float64).reshape(-1, 3)
+        if self.n_classes:
+            z = self.to_latent(pts).astype(np.float64)  # (N, D)
+            d2 = np.sum((z[:, None, :] - self.centroids_full[None]) ** 2, axis=2)  # (N, K)
+            colours = np.array(ui.CLASS_COLOURS, np.float64)
+            return colours[np.argmin(d2, axis=1) % len(colours)].astype(np.uint8)
+        centres = self.region_centres()
+        d2 = np.sum((pts[:, None, :] - centres[None]) ** 2, axis=2)  # (N, K)
+        colours = np.array(ui.CLASS_COLOURS, np.float64)
+        grey = colours.mean(axis=1, keepdims=True)
+        colours = grey + REGION_TINT * (colours - grey)
+        return colours[np.argmin(d2, axis=1) % len(colours)].astype(np.uint8)
+
+    def region_centres(self) -> np.ndarray:
+        """k-means centres of the encoded data in the current subspace (K, 3), the regions of
+        a model without classes."""
+        dims = tuple(int(d) for d in self.dims)
+        if self._regions is None or self._regions[0] != dims:
+            sample = self.samples_full[:, self.dims]
+            centres = kmeans(sample, DENSE_K) if len(sample) else self.base[self.dims][None].copy()
+            self._regions = (dims, centres)
+        return self._regions[1]
+
+    def region_of(self, pt: np.ndarray) -> tuple[str, int]:
+        """(name, colour index) of the region a subspace point lies in: its nearest class, or
+        for models without classes its nearest k-means region ("region 3")."""
+        if self.n_classes:
+            z = self.to_latent(np.asarray(pt)[None])[0].astype(np.float64)
+            k = int(np.argmin(np.sum((self.centroids_full - z[None]) ** 2, axis=1)))
+            return self.meta.class_names[k], k
+        k = int(np.argmin(np.sum((self.region_centres() - np.asarray(pt)[None]) ** 2, axis=1)))
+        return f"region {k + 1}", k
+
+    def flight_direction(self) -> np.ndarray:
+        """The unit direction of travel (3,): along the velocity, or the nose when still."""
+        v = np.asarray(self.velocity, np.float64)
+        speed = math.hypot(*v)
+        if speed > 1e-3 * self.extent:
+            return v / speed
+        return self.ship.forward
+
     def to_latent(self, pts: np.ndarray) -> np.ndarray:
         """Subspace points (N, 3) -> latents (N, D) float32 (other dims from ``base``)."""
         pts = np.asarray(pts, np.float64).reshape(-1, 3)
@@ -280,17 +392,34 @@ class OdysseyScene(ModeScene):
             boost=inp.held("boost"),
         )
         self._controls = c
+        look_yaw, look_pitch = self.mouse.turn(inp)
         if self.mode == "autopilot" and max(
-            abs(c.pitch), abs(c.yaw), abs(c.roll), c.thrust, c.brake
+            abs(c.pitch), abs(c.yaw), abs(c.roll), c.thrust, c.brake,
+            (abs(look_yaw) + abs(look_pitch)) / MOUSE_TAKEOVER_RAD * TAKEOVER_INPUT,
         ) > TAKEOVER_INPUT:
             self._pause_autopilot()
+        if (look_yaw or look_pitch) and self.mode == "manual":
+            turn = quat_mul(quat_from_axis_angle(np.array([0.0, 1.0, 0.0]), look_yaw),
+                            quat_from_axis_angle(np.array([1.0, 0.0, 0.0]), -look_pitch))
+            self.ship.orientation = quat_normalize(quat_mul(self.ship.orientation, turn))
         p = inp.pressed
         if p("tunnel"):
             self.tunnel = not self.tunnel
-            self._notify(f"Tunnel {'on' if self.tunnel else 'off'}")
+            self._notify("Tunnel view: a zoom along your flight" if self.tunnel else "Field view: every point is an image")
+            self._sound("tick")
+        if "tunnel_look" in inp.map.actions and p("tunnel_look"):
+            self.tunnel_look = TUNNEL_LOOKS[(TUNNEL_LOOKS.index(self.tunnel_look) + 1) % len(TUNNEL_LOOKS)]
+            self._notify(f"Tunnel look: {self.tunnel_look}" + ("" if self.tunnel else " (T shows the tunnel)"), 2)
+            self._sound("tick")
+        if "mouse_look" in inp.map.actions and p("mouse_look"):
+            on = self.mouse.toggle()
+            self._notify("Mouse look on: the mouse turns the ship (F or focus loss releases it)" if on
+                         else "Mouse look off", 2.5)
+            self._sound("tick")
         if p("grid"):
             self.grid = not self.grid
             self._notify(f"Grid {'on' if self.grid else 'off'}")
+            self._sound("tick")
         if p("layers_more") or p("layers_less"):
             step = 1 if p("layers_more") else -1
             self.layer_count = int(np.clip(self.layer_count + step, LAYERS_MIN, LAYERS_MAX))
@@ -301,8 +430,8 @@ class OdysseyScene(ModeScene):
             self.spacing = float(np.clip(self.spacing * f, lo, hi))
             self._notify(f"Spacing: {self.spacing:.3f}", 1.5)
         if p("smooth_toggle") and self.ctx is not None:
-            self.ctx.smooth = not self.ctx.smooth
-            self._notify(f"Image scaling: {'smooth' if self.ctx.smooth else 'nearest'}", 1.5)
+            self.toggle_smooth()
+            self._sound("tick")
         for k in range(10):
             if p(f"class_{k}") and k < self.n_classes:
                 self.selected_class = k
@@ -348,6 +477,12 @@ class OdysseyScene(ModeScene):
         if self.ctx is not None:
             self.ctx.notify(text, seconds)
 
+    def _sound(self, name: str) -> None:
+        """Play one of the engine's synthesised sounds (``engine.audio``; silent without)."""
+        audio = getattr(self.ctx, "audio", None)
+        if audio is not None:
+            audio.play(name)
+
     # ------------------------------------------------------------------ autopilot and warp
 
     def tour_title(self) -> str:
@@ -378,7 +513,7 @@ class OdysseyScene(ModeScene):
         f = x - i
         p = pts[i] + f * (pts[i + 1] - pts[i])
         t = tans[i] + f * (tans[i + 1] - tans[i])
-        return p, t / max(float(np.linalg.norm(t)), 1e-12)
+        return p, t / max(math.hypot(*t), 1e-12)
 
     def _start_autopilot(self) -> None:
         tour = self._ensure_tour()
@@ -414,6 +549,14 @@ class OdysseyScene(ModeScene):
         self._set_rail(LineRail(start, look))
         if notify:
             self._notify(f"Warp to {label}", 1.5)
+            self._sound("warp")
+
+    def open_image(self, path: Path) -> None:
+        """A dropped image (or ``--image``): encoded, and the ship warps to its μ (in the
+        flown dimensions). A bad file changes nothing (a notice says why)."""
+        post = self.encode_image(path)
+        if post is not None and not self._unsupported:
+            self._start_warp(post.mu[self.dims], post.label)
 
     # ------------------------------------------------------------------ simulation
 
@@ -439,6 +582,9 @@ class OdysseyScene(ModeScene):
             self._maybe_reanchor()
         else:
             self.velocity = (self.ship.position - prev) / dt if dt > 0 else np.zeros(3)
+        audio = getattr(self.ctx, "audio", None)
+        if audio is not None:  # the engine hum follows the speed (in flight units)
+            audio.hum(math.hypot(*self.velocity) / self.unit / MAX_SPEED_U_S)
 
     def _step_ship(self, dt: float) -> None:
         """One physics step in flight units (latent / ``unit``), so every model flies alike."""
@@ -462,9 +608,14 @@ class OdysseyScene(ModeScene):
             self.ship.position = on_path
         _, tangent = self._track_at(self.tour_s + TOUR_SPEED_FRACTION * self.extent * LOOK_AHEAD_S)
         look = quat_look_rotation(tangent)
-        self.ship.orientation = quat_slerp(
-            self.ship.orientation, look, 1.0 - math.exp(-TURN_RATE_PER_S * dt)
-        )
+        q = quat_slerp(self.ship.orientation, look, 1.0 - math.exp(-TURN_RATE_PER_S * dt))
+        # the autopilot flies level: it takes out the roll the slerps gather on a curving path
+        # (a small roll at once, a large one, left by the pilot, smoothly)
+        m = quat_to_matrix(q)
+        level = quat_look_rotation(m[:, 2])
+        roll = abs(math.atan2(m[1, 0], m[1, 1]))  # world up seen from the ship: its tilt
+        self.ship.orientation = level if roll < LEVEL_SNAP_RAD else quat_slerp(
+            q, level, 1.0 - math.exp(-LEVEL_RATE_PER_S * dt))
 
     def _update_warp(self, dt: float) -> None:
         w = self.warp_state
@@ -482,6 +633,7 @@ class OdysseyScene(ModeScene):
             self.mode = "manual"
             self.flash = 1.0
             self._lay_rail()
+            self._sound("arrive")
 
     def warp_progress(self) -> float | None:
         """0..1 while a warp jump is under way, else None."""
@@ -511,7 +663,8 @@ class OdysseyScene(ModeScene):
             "orientation": self.ship.orientation.tolist(),
             "velocity": self.velocity.tolist(),
             "dims": [int(d) for d in self.dims], "sub_index": int(self.sub_index),
-            "tunnel": self.tunnel, "grid": self.grid, "layer_count": int(self.layer_count),
+            "tunnel": self.tunnel, "tunnel_look": self.tunnel_look, "grid": self.grid,
+            "layer_count": int(self.layer_count),
             "spacing": float(self.spacing), "selected_class": int(self.selected_class),
             "flight_mode": self.mode, "autopilot": self.mode == "autopilot",
             "autopilot_paused": self.autopilot_paused,
@@ -524,8 +677,7 @@ class OdysseyScene(ModeScene):
             w = self.warp_state
             state.update(warp_start=w["start"].tolist(), warp_target=w["target"].tolist(),
                          warp_t=float(w["t"]), warp_label=w["label"])
-        if self.ctx is not None:
-            state.update(smooth=self.ctx.smooth, show_hud=self.ctx.show_hud)
+        state.update(self.view_settings())
         return state
 
     def restore(self, state: dict, dt: float = 0.0) -> None:
@@ -541,10 +693,9 @@ class OdysseyScene(ModeScene):
                 return None
             return v if v.size == n and np.all(np.isfinite(v)) else None
 
-        if self.ctx is not None:
-            for key in ("smooth", "show_hud"):
-                if isinstance(state.get(key), bool):
-                    setattr(self.ctx, key, state[key])
+        self.restore_view_settings(state)
+        if state.get("tunnel_look") in TUNNEL_LOOKS:
+            self.tunnel_look = state["tunnel_look"]
         for key in ("tunnel", "grid", "autopilot_paused"):
             if isinstance(state.get(key), bool):
                 setattr(self, key, state[key])
@@ -617,7 +768,7 @@ class OdysseyScene(ModeScene):
             return
         if self.clock - self._anchor_time < REANCHOR_MIN_S:
             return
-        dot = abs(float(np.dot(rail.orientation, self.ship.orientation)))
+        dot = abs(float((rail.orientation * self.ship.orientation).sum()))
         angle = 2.0 * math.acos(min(1.0, dot))
         if angle > REANCHOR_ANGLE_RAD or rail.lateral(self.ship.position) > REANCHOR_LATERAL * self.spacing:
             self._lay_rail()
@@ -631,8 +782,9 @@ class OdysseyScene(ModeScene):
     # ------------------------------------------------------------------ what the frame shows
 
     def frame_points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """What this frame shows, in the subspace: (view points (L, 3), rail depths (L,),
-        grid points (9, 3) or None). With the tunnel off the view is the ship's position.
+        """What this frame shows on the rail, in the subspace: (tunnel layer points (L, 3),
+        rail depths (L,), grid points (9, 3) or None). With the tunnel off (the field view,
+        which the view plans itself) there are no layers: (0, 3) and (0,).
 
         Layer and grid points change only when the ship crosses a layer / half-layer step, so
         they are computed then and kept (keyed by rail, step and settings)."""
@@ -646,7 +798,7 @@ class OdysseyScene(ModeScene):
             n = np.arange(1, self.layer_count + 1) + math.floor(s / step)
             view, depths = self._layer_memo[1], n * step - s
         else:
-            view, depths = self.ship.position[None].copy(), np.zeros(1)
+            view, depths = np.zeros((0, 3)), np.zeros(0)
         grid = None
         if self.grid and (self.ctx is None or self.ctx.show_hud):
             centre = float(grid_steps(self.rail, s, s, self.spacing)[0])
@@ -657,18 +809,24 @@ class OdysseyScene(ModeScene):
         return view, depths, grid
 
     def plan_ahead(self) -> None:
-        """Hand the worker the layers and grid cells of the next AHEAD_S seconds of rail,
-        soonest first. Re-planned each time the ship crosses half a layer step; the view calls
-        it after each frame's decode."""
+        """Hand the worker the layers and grid cells of the next AHEAD_S seconds of rail
+        (grid cells: GRID_AHEAD_STEPS half steps), soonest first. Re-planned each time the
+        ship crosses half a layer step; the view calls it after each frame's decode. While
+        the pilot turns away from a straight rail it is about to be laid anew, so nothing is
+        planned on it (the decodes would be wasted and would slow the frames meanwhile)."""
         if self.ahead is None:
             return
+        if self.mode == "manual" and isinstance(self.rail, LineRail):
+            along = float((self.flight_direction() * self.rail.direction).sum())
+            if along < math.cos(AHEAD_TURN_RAD):
+                return
         s = self.rail_coord()
         if self.mode == "autopilot":
             speed = TOUR_SPEED_FRACTION * self.extent
         elif self.mode == "warp":
             speed = 2.0 * self.warp_state["length"] / WARP_S if self.warp_state else 0.0
         else:
-            speed = float(np.dot(self.velocity, getattr(self.rail, "direction", np.zeros(3))))
+            speed = float((self.velocity * getattr(self.rail, "direction", np.zeros(3))).sum())
         if speed <= 1e-9:
             return
         step = self.rail.step_size(self.spacing)
@@ -688,7 +846,7 @@ class OdysseyScene(ModeScene):
                 when.append((n - self.layer_count) * step)
         if self.grid:
             half = 0.5 * step
-            m = np.arange(round(s / half) + 1, round((s + horizon) / half) + 1)
+            m = np.arange(round(s / half) + 1, round(min(s + horizon, s + GRID_AHEAD_STEPS * half) / half) + 1)
             if len(m):
                 grids = grid_points(self.rail, self.rail.wrap(m, half), self.spacing)  # (M, 9, 3)
                 rows.append(grids.reshape(-1, 3))

@@ -18,40 +18,53 @@ changes in steps that can be predicted (and decoded ahead) rather than every fra
 
 Compositing
 -----------
-Layers are projected through the ship's camera (pinhole, vertical field of view
-:data:`FOV_Y_DEG`) and drawn far to near. For dark-background models (digits, fashion) they
-are combined with a per-channel maximum (``BLEND_RGB_MAX``): black is see-through, so the
-far layers glow in the centre of the near ones. Light-background models are alpha-blended.
-Brightness falls with depth (fog), each layer is tinted toward a colour (the scene uses the
-class of the nearest centroid), and big layers are cropped to the visible part before scaling.
+The tunnel is a zoom centred on the direction of travel: every layer is drawn centred on the
+*vanishing point* of the flight direction (where a point infinitely far ahead along the
+velocity lands on screen; the scene's view passes it), ``F · LAYER_SIZE · Δ / depth`` pixels
+wide, so layers grow continuously as the ship advances and never trail off toward a corner.
+The view composes the layers upright and turns the whole picture by the camera's roll, so
+the tunnel rolls with the ship. Layers are drawn far to near with no outlines. For
+dark-background models (digits, fashion) they are crisp images added up (``BLEND_RGB_ADD``,
+each at ``ADD_LEVEL``): black is see-through, the far layers glow in the centre of the near
+ones and strokes that cross glow brighter. Light-background models (faces) are round cards, alpha-blended. Brightness
+falls with depth (fog), each layer is tinted toward a colour (the scene uses the class of
+the nearest centroid; the ``prism`` look a hue that turns along the rail), and big layers are
+cropped to the visible part before scaling.
 """
 
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 import pygame
 
+from latent_odyssey.game.engine import imaging
+from latent_odyssey.game.engine.imaging import InkStyle
+from latent_odyssey.game.modes.odyssey.camera import focal_px
 from latent_odyssey.game.modes.odyssey.flight import quat_to_matrix
 from latent_odyssey.game.modes.odyssey.spline import Path
+from latent_odyssey.game.modes.odyssey.sprites import Deadline, billboard_rgba, rgba_surface
 
-FOV_Y_DEG = 60.0  # vertical field of view of the ship camera
-LAYER_SIZE = 0.8  # a layer is a square this many spacings wide
-NEAR_CULL = 0.25  # layers closer than this many spacings are not drawn
-NEAR_FADE = 1.1  # ... and fade out from this depth (in spacings) down to NEAR_CULL
+LAYER_SIZE = 1.1  # a layer is a square this many spacings wide
+NEAR_CULL = 0.45  # layers closer than this many spacings are not drawn
+NEAR_FADE = 1.5  # ... and fade out from this depth (in spacings) down to NEAR_CULL
 DEPTH_FOG_PER_LAYER = 0.07  # brightness *= exp(-DEPTH_FOG_PER_LAYER * depth / spacing)
 TINT_MIX = 0.6  # how strongly a layer is tinted toward its colour (0 = none)
-FRAME_OUTLINE_ALPHA = 0.55  # brightness of the thin frame drawn around each layer
-OUTLINE_MAX_FRACTION = 0.8  # ... while the layer is at most this many view heights tall
-CROSSFADE_S = 0.15  # seconds over which an abandoned rail's layers fade out
-ALPHA_BLEND_OPACITY = 0.6  # layer opacity for light-background models
-
-
-def focal_px(height: int) -> float:
-    """Focal length in pixels of the ship camera for a view ``height`` pixels tall."""
-    return 0.5 * height / math.tan(math.radians(FOV_Y_DEG) / 2.0)
+ADD_LEVEL = 0.62  # dark backgrounds: layers are added, each at this brightness
+CROSSFADE_S = 0.1  # seconds over which an abandoned rail's layers fade out
+LAYER_PX = 256  # crisp layer surfaces are made this many pixels wide
+LEVEL_STEPS = 16  # a layer's brightness is quantised to this many steps (its surface is kept)
+LAYERS_KEPT = 96  # crisp layer surfaces kept
+LAYER_MIP_MIN_PX = 24  # the smallest mip of a layer surface
+CRISP_BUDGET_MS = 1.5  # time a frame may spend making crisp layers while the worker runs
+TINTED_KEPT = 256  # tinted and dimmed layer surfaces kept
+PRISM_HUE_STEP = 0.085  # prism look: hue turn per layer step along the rail
+TRAIL_KEEP = 200  # trails look: the last frame is kept at this brightness (of 255) ...
+TRAIL_ZOOM = 1.045  # ... zoomed by this factor about the vanishing point
+LOOKS = ("plain", "trails", "prism")  # the tunnel's looks (tunnel_look cycles them)
 
 
 def smoothstep(t: float) -> float:
@@ -76,12 +89,14 @@ class LineRail:
 
     def coord(self, pos: np.ndarray) -> float:
         """Rail coordinate of the point on the rail nearest ``pos``."""
-        return float(np.dot(np.asarray(pos, np.float64) - self.origin, self.direction))
+        rel = np.asarray(pos, np.float64) - self.origin
+        return float((rel * self.direction).sum())  # (not np.dot: a BLAS call per frame can stall)
 
     def lateral(self, pos: np.ndarray) -> float:
         """Distance of ``pos`` from the rail line."""
         rel = np.asarray(pos, np.float64) - self.origin
-        return float(np.linalg.norm(rel - np.dot(rel, self.direction) * self.direction))
+        along = float((rel * self.direction).sum())
+        return float(np.sqrt(((rel - along * self.direction) ** 2).sum()))
 
     def step_size(self, spacing: float) -> float:
         return float(spacing)
@@ -188,25 +203,15 @@ def grid_points(rail: Rail, centres: np.ndarray, cell: float) -> np.ndarray:
 
 
 @dataclass
-class Camera:
-    """The ship camera: position (3,), rotation (3, 3) with columns right/up/forward."""
-
-    position: np.ndarray
-    rotation: np.ndarray
-
-    def to_camera(self, pts: np.ndarray) -> np.ndarray:
-        """World points to camera coordinates (x right, y up, z forward).  # (N, 3) -> (N, 3)"""
-        return (np.asarray(pts, np.float64) - self.position[None, :]) @ self.rotation
-
-
-@dataclass
 class Layer:
-    """One tunnel layer to draw: its decoded image, world point, rail depth and tint."""
+    """One tunnel layer to draw: its decoded image, world point, depth ahead (along the rail,
+    or along the flight direction for the layers of an abandoned rail), tint and rail index."""
 
     image: np.ndarray  # (H, W, 3) uint8
     point: np.ndarray  # (3,)
-    rail_depth: float
+    depth: float
     tint: tuple[int, int, int]
+    index: int = 0  # the layer's step number on its rail (the prism look colours by it)
 
 
 def blit_zoomed(
@@ -252,25 +257,49 @@ def blit_zoomed(
     return pygame.Rect(round(x0), round(y0), round(sw * k), round(sh * k))
 
 
-class TunnelCompositor:
-    """Draws tunnel layers into a view surface (see the module docstring).
+def hue_colour(hue: float, saturation: float = 0.75) -> tuple[int, int, int]:
+    """A bright colour of ``hue`` in [0, 1) (HSV with value 1)."""
+    h6 = (hue % 1.0) * 6.0
+    i, f = int(h6), h6 - int(h6)
+    lo, fall, rise = 1.0 - saturation, 1.0 - saturation * f, 1.0 - saturation * (1.0 - f)
+    r, g, b = [(1, rise, lo), (fall, 1, lo), (lo, 1, rise), (lo, fall, 1), (rise, lo, 1), (1, lo, fall)][i % 6]
+    return int(255 * r), int(255 * g), int(255 * b)
 
-    ``dark_background`` picks max-blending (True) or alpha-blending (False).
+
+class TunnelCompositor:
+    """Draws tunnel layers nested around the vanishing point (see the module docstring).
+
+    ``style`` (``imaging.InkStyle``) gives the crisp look and the blending: for dark
+    backgrounds, crisp tinted layers added up (black is see-through); for
+    light ones, round cards alpha-blended far to near. ``look``: ``plain``, ``trails``
+    (each frame keeps a zoomed, dimmed copy of the last one: feedback trails) or ``prism``
+    (layers coloured by hue along the rail).
     """
 
-    def __init__(self, dark_background: bool = True) -> None:
-        self.dark_background = dark_background
+    def __init__(self, style: InkStyle) -> None:
+        self.style = style
+        self.dark_background = style.dark_background
+        self.image_look = imaging.DEFAULT_LOOK
         self.drawn = 0  # layers drawn in the last call
-        self._surfaces: dict[int, tuple[np.ndarray, pygame.Surface]] = {}
+        self._bases: OrderedDict[int, tuple[np.ndarray, pygame.Surface]] = OrderedDict()
+        self._tinted: OrderedDict[tuple, pygame.Surface] = OrderedDict()
         self._last: list[Layer] = []
         self._old: list[Layer] = []
         self._old_fade = 0.0  # 1 -> 0 over CROSSFADE_S
+        self._trail: pygame.Surface | None = None
+        self._dim: pygame.Surface | None = None
+        self._deadline = Deadline(None)
 
     def begin_crossfade(self) -> None:
         """The rail changed: let the layers drawn last fade out instead of vanishing."""
         if self._last:
             self._old = list(self._last)
             self._old_fade = 1.0
+
+    @property
+    def old_layers(self) -> list[Layer]:
+        """The abandoned rail's layers while they fade out (else empty)."""
+        return self._old if self._old_fade > 0.0 else []
 
     def advance(self, dt: float) -> None:
         """Advance the crossfade clock by ``dt`` seconds."""
@@ -279,90 +308,139 @@ class TunnelCompositor:
             if self._old_fade == 0.0:
                 self._old = []
 
-    def surface_for(self, img: np.ndarray, like: pygame.Surface) -> pygame.Surface:
-        """A 32-bit Surface (in ``like``'s pixel format) of a decoded image, reused while the
-        decoder hands back the same array. 32-bit sources scale and blend several times faster
-        than 24-bit ones."""
-        hit = self._surfaces.get(id(img))
-        if hit is not None and hit[0] is img:
-            return hit[1]
-        rgb = pygame.image.frombuffer(
-            np.ascontiguousarray(img).tobytes(), (img.shape[1], img.shape[0]), "RGB"
-        )
-        surf = rgb.convert(like)
-        if len(self._surfaces) > 256:
-            self._surfaces.clear()
-        self._surfaces[id(img)] = (img, surf)
+    def set_image_look(self, look: str) -> None:
+        """crisp / nearest / smooth: the layer surfaces are made again."""
+        if look != self.image_look:
+            self.image_look = look
+            self._bases.clear()
+            self._tinted.clear()
+
+    def _base(self, img: np.ndarray) -> tuple[list[pygame.Surface], bool]:
+        """(mips, final): the crisp layer surface of a decoded image and its mips (largest
+        first), kept while the decoder hands back the same array: 32-bit grey for dark
+        backgrounds, a round card for light ones. Far layers scale from a small mip:
+        cheaper, and no aliasing. When the frame's time for crisp layers is spent, a quick
+        bilinear stand-in is used (``final`` False) and made crisp in a later frame."""
+        hit = self._bases.get(id(img))
+        if hit is not None and hit[0] is img and hit[2]:
+            self._bases.move_to_end(id(img))
+            return hit[1], True
+        final = self._deadline.left()
+        if not final and hit is not None and hit[0] is img:
+            return hit[1], False
+        look = self.image_look if final else "smooth"
+        if self.dark_background:
+            surf = imaging.enlarged(img, (LAYER_PX, LAYER_PX), look, self.style)
+            surf = surf.convert() if pygame.display.get_surface() is not None else surf.convert(32)
+        else:
+            surf = rgba_surface(billboard_rgba(img, LAYER_PX, self.style, look, (200, 200, 220)))
+        mips = [surf]
+        while mips[-1].get_width() // 2 >= LAYER_MIP_MIN_PX:
+            side = mips[-1].get_width() // 2
+            mips.append(pygame.transform.smoothscale(mips[-1], (side, side)))
+        self._bases[id(img)] = (img, mips, final)
+        self._bases.move_to_end(id(img))
+        while len(self._bases) > LAYERS_KEPT:
+            self._bases.popitem(last=False)
+        return mips, final
+
+    def _layer_surface(self, img: np.ndarray, tint: tuple[int, int, int], level: float,
+                       size: float) -> pygame.Surface:
+        """The layer's mip for a ``size`` px layer, tinted toward ``tint`` and dimmed to
+        ``level`` (quantised), made by one multiply-blit and kept."""
+        mips, final = self._base(img)
+        i = 0
+        while i + 1 < len(mips) and mips[i + 1].get_width() >= size:
+            i += 1
+        base = mips[i]
+        if not self.dark_background:
+            return base
+        q = max(1, min(LEVEL_STEPS, round(level * LEVEL_STEPS)))
+        key = (id(img), tint, q, i, final)
+        hit = self._tinted.get(key)
+        if hit is not None:
+            self._tinted.move_to_end(key)
+            return hit
+        mult = pygame.Surface(base.get_size())
+        lv = q / LEVEL_STEPS
+        mult.fill(tuple(int(255 * ((1.0 - TINT_MIX) + TINT_MIX * c / 255.0) * lv) for c in tint))
+        surf = base.copy()
+        surf.blit(mult, (0, 0), special_flags=pygame.BLEND_RGB_MULT)
+        self._tinted[key] = surf
+        while len(self._tinted) > TINTED_KEPT:
+            self._tinted.popitem(last=False)
         return surf
 
-    def draw(
-        self,
-        view: pygame.Surface,
-        camera: Camera,
-        layers: list[Layer],
-        spacing: float,
-        count: int,
-        smooth: bool = True,
-    ) -> None:
-        """Project and draw ``layers`` (any order) far to near onto ``view``."""
+    def draw(self, view: pygame.Surface, vanishing: tuple[float, float], layers: list[Layer],
+             spacing: float, count: int, look: str = "plain", smooth: bool = True,
+             old_depths: np.ndarray | None = None, limited: bool = False) -> None:
+        """Draw ``layers`` (any order) far to near onto ``view``, all centred on the
+        vanishing point ``vanishing`` (view pixels), each ``F * LAYER_SIZE * spacing / depth``
+        wide. ``old_depths`` are the current depths of the abandoned rail's layers (which
+        fade out over CROSSFADE_S). ``limited``: spend at most CRISP_BUDGET_MS making crisp
+        layers (new ones show bilinear for a frame or two), else make all of them."""
+        self._deadline = Deadline(CRISP_BUDGET_MS / 1000.0 if limited else None)
         self._last = layers
-        items = [(layer, 1.0) for layer in layers]
-        if self._old and self._old_fade > 0.0:
-            items = [(layer, self._old_fade) for layer in self._old] + items
-        if not items:
-            self.drawn = 0
-            return
+        items = [(layer, layer.depth, 1.0) for layer in layers]
+        if self._old and self._old_fade > 0.0 and old_depths is not None:
+            items = [(layer, float(d), self._old_fade) for layer, d in zip(self._old, old_depths, strict=True)] + items
         w, h = view.get_size()
+        if look == "trails":
+            self._draw_trail(view, vanishing)
+        else:
+            self._trail = None
         f = focal_px(h)
-        cx, cy = 0.5 * w, 0.5 * h
-        pts = np.stack([it[0].point for it in items])  # (N, 3)
-        cam = camera.to_camera(pts)  # (N, 3)
-        order = np.argsort(-cam[:, 2], kind="stable")  # far to near
         far_depth = count * spacing
-        flags = pygame.BLEND_RGB_MAX if self.dark_background else 0
+        flags = pygame.BLEND_RGB_ADD if self.dark_background else 0
         drawn = 0
-        for i in order:
-            layer, weight = items[i]
-            x, y, z = cam[i]
-            z_rel = z / spacing
+        for layer, depth, weight in sorted(items, key=lambda it: -it[1]):
+            z_rel = depth / spacing
             if z_rel <= NEAR_CULL:
                 continue
             near = smoothstep((z_rel - NEAR_CULL) / (NEAR_FADE - NEAR_CULL))
-            far = min(1.0, max(0.0, (far_depth - layer.rail_depth) / spacing))
-            fog = math.exp(-DEPTH_FOG_PER_LAYER * z_rel)
-            level = weight * near * far * fog
+            far = min(1.0, max(0.0, (far_depth - depth) / spacing + 1.0))
+            level = weight * near * far * math.exp(-DEPTH_FOG_PER_LAYER * z_rel)
+            if self.dark_background:
+                level *= ADD_LEVEL  # layers add up: each alone is dimmer, overlaps glow
             if level <= 0.02:
                 continue
-            size = f * LAYER_SIZE * spacing / z
-            sx, sy = cx + f * x / z, cy - f * y / z
-            if size < 2.0 or abs(sx - cx) > w + size or abs(sy - cy) > h + size:
+            size = f * LAYER_SIZE * spacing / depth
+            if size < 2.0:
                 continue
-            src = self.surface_for(layer.image, view)
-            tint = tuple(
-                int(255 * ((1.0 - TINT_MIX) + TINT_MIX * c / 255.0) * (level if self.dark_background else 1.0))
-                for c in layer.tint
-            )
-            if tint != (255, 255, 255) or not self.dark_background:
-                src = src.copy()
-                src.fill(tint, special_flags=pygame.BLEND_RGB_MULT)
+            tint = hue_colour(layer.index * PRISM_HUE_STEP) if look == "prism" else layer.tint
+            src = self._layer_surface(layer.image, tint, level, size)
             if not self.dark_background:
-                src.set_alpha(int(255 * ALPHA_BLEND_OPACITY * level))
-            rect = blit_zoomed(view, src, (sx, sy), size, smooth, flags)
-            if rect is not None:
+                src.set_alpha(int(255 * level))
+            if blit_zoomed(view, src, vanishing, size, smooth, flags) is not None:
                 drawn += 1
-                if size < OUTLINE_MAX_FRACTION * h:  # a huge layer's edge would cut the view
-                    edge = tuple(int(c * FRAME_OUTLINE_ALPHA * level) for c in layer.tint)
-                    pygame.draw.rect(view, edge, rect, width=1)
         self.drawn = drawn
+        if look == "trails":
+            self._trail = view.copy()
+
+    def _draw_trail(self, view: pygame.Surface, vanishing: tuple[float, float]) -> None:
+        """Feedback trails: the last frame, zoomed about the vanishing point and dimmed."""
+        trail = self._trail
+        if trail is None or trail.get_size() != view.get_size():
+            return
+        w, h = view.get_size()
+        if self._dim is None or self._dim.get_size() != (w, h):
+            self._dim = pygame.Surface((w, h)).convert(view) if view.get_bitsize() == 32 else pygame.Surface((w, h))
+            self._dim.fill((TRAIL_KEEP,) * 3)
+        trail.blit(self._dim, (0, 0), special_flags=pygame.BLEND_RGB_MULT)
+        vx, vy = vanishing
+        k = TRAIL_ZOOM
+        zoomed = pygame.transform.scale(trail, (int(w * k), int(h * k)))
+        view.blit(zoomed, (round(vx - k * vx), round(vy - k * vy)), special_flags=pygame.BLEND_RGB_MAX)
 
 
 def radial_background(
     size: tuple[int, int], inner: tuple[int, int, int], outer: tuple[int, int, int]
 ) -> pygame.Surface:
-    """A radial gradient (``inner`` at the centre, ``outer`` at the corners), made once."""
+    """A round radial gradient (``inner`` at the centre, ``outer`` at the corners), made once;
+    round, so a roll about the centre leaves it unchanged."""
     w, h = size
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)  # (H, W)
-    r = np.sqrt(((xx - w / 2) / (w / 2)) ** 2 + ((yy - h / 2) / (h / 2)) ** 2) / math.sqrt(2)
+    r = np.sqrt((xx - w / 2) ** 2 + (yy - h / 2) ** 2) / (0.5 * math.hypot(w, h))
     t = np.clip(r, 0.0, 1.0) ** 0.8  # (H, W)
     rgb = (1 - t)[..., None] * np.asarray(inner, np.float32) + t[..., None] * np.asarray(outer, np.float32)
     arr = np.ascontiguousarray(rgb.astype(np.uint8).transpose(1, 0, 2))  # (W, H, 3) for surfarray

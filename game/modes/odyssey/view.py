@@ -1,14 +1,27 @@
 """The Odyssey's view: turns the scene's state into the frame's pixels.
 
-Each frame the view asks the scene what it shows (``frame_points``), decodes all of it in one
-``Decoder.decode_batch`` call (tunnel layers or the image at the ship, plus the 9 grid cells),
-then hands the decode-ahead worker the way ahead (``plan_ahead``). It composes the decoded
-images at ``RENDER_SCALE`` of the window (tunnel layers, or the single view at the ship), adds
-the fog outside the populated region, the warp's zoom blur and the arrival flash, scales the
-result up and draws dust and warp streaks over it at full size, then the HUD (``hud.py``).
+Two looks of the same space, T switches them:
+
+* the **field** (default): decoded images at fixed latent points all around the ship
+  (``field``, drawn by ``fieldview``), billboards in true perspective through the ship
+  camera, over a deep-space backdrop with a faint horizon (world-up's plane) and the
+  model's encoded data as class-coloured stars;
+* the **tunnel**: images at points ahead on the rail, nested around the vanishing point of
+  the flight direction (``tunnel.TunnelCompositor``), composed at ``TUNNEL_SCALE`` of the
+  window and scaled up.
+
+Roll turns everything: field billboards, stars, dust and horizon are projected through the
+full camera (roll included) and the billboards are turned by the camera's roll angle; the
+tunnel is composed upright and the picture turned by the same angle. A full roll gives the
+same frame back.
+
+Each frame makes at most one ``Decoder.decode_batch`` call holding what the frame itself
+decodes (tunnel layers, the 3x3 grid, field points the worker has not brought yet), then
+hands the workers the way ahead. Fog outside the populated region, the warp's streaks and
+the arrival flash go on top, then the HUD (``hud.py``).
 
 The view reads the scene through :class:`ViewedScene` and changes nothing in it; it owns the
-drawing caches (surfaces, layer tints, the tunnel compositor and its cross-fade).
+drawing caches (surfaces, sprites, the field's store of decoded images, the compositor).
 """
 
 from __future__ import annotations
@@ -19,73 +32,78 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 import pygame
 
-from latent_odyssey.game.engine import ui
+from latent_odyssey.game.engine import imaging, ui
+from latent_odyssey.game.engine.imaging import InkStyle
+from latent_odyssey.game.modes.odyssey.camera import Camera, focal_px, mat_apply, rotate_screen
+from latent_odyssey.game.modes.odyssey.fieldview import FieldScene, FieldView
 from latent_odyssey.game.modes.odyssey.flight import quat_to_matrix
 from latent_odyssey.game.modes.odyssey.hud import HudScene, OdysseyHud
-from latent_odyssey.game.modes.odyssey.tunnel import (
-    Camera,
-    Layer,
-    TunnelCompositor,
-    blit_zoomed,
-    focal_px,
-    radial_background,
-)
+from latent_odyssey.game.modes.odyssey.stream import store_capacity
+from latent_odyssey.game.modes.odyssey.tunnel import Layer, TunnelCompositor, radial_background
 
 if TYPE_CHECKING:
     from latent_odyssey.game.model.decoder import Decoder
+    from latent_odyssey.game.model.modelfile import ModelMeta
     from latent_odyssey.game.modes.odyssey.tunnel import LineRail, PathRail
 
-RENDER_SCALE = 0.5  # the decoded view is composed at this fraction of the window, then scaled up
-VIEW_FRACTION = 0.86  # the single decoded view's height / window height (tunnel off)
-SINGLE_TINT = 0.3  # how strongly the single view takes on its class colour
+TUNNEL_SCALE = 0.5  # the tunnel is composed at this fraction of the window, then scaled up
+ROLLED_DEG = 0.75  # the tunnel is composed turned only for rolls larger than this
+VIEW_SIZE_STEP_PX = 16  # the turned tunnel's canvas grows in steps of this (it is kept while it fits)
 BG_INNER = (20, 24, 52)
 BG_OUTER = (4, 5, 12)
 HAZE = (70, 46, 96)  # fog colour outside the populated region
-DARK_BORDER_MEAN = 100  # decoded borders darker than this (0..255) count as a dark background
+FOG_STEPS = 12  # fog and flash levels are quantised to this many steps
+HORIZON = (46, 62, 112)  # the horizon line (world-up's plane through the ship)
+HORIZON_GLOW = (20, 26, 54)
+STAR_MAX = 1200  # encoded sample points drawn as stars
+STAR_LEVELS = 12  # star brightness steps
+STAR_NEAR = 0.02  # stars nearer than this fraction of the mean extent are not drawn
 DUST_COUNT = 220
 DUST_RADIUS_SPACINGS = 3.0  # dust fills a cube of this half-size (in default spacings) around the ship
 DUST_STREAK_S = 0.06  # streak length = distance travelled in this time
 STREAK_COUNT = 64  # radial warp streaks
 
 
-class ViewedScene(HudScene, Protocol):
-    """What the view reads of the Odyssey scene (``scene.OdysseyScene``), the HUD's share
-    included."""
+class ViewedScene(HudScene, FieldScene, Protocol):
+    """What the view reads of the Odyssey scene (``scene.OdysseyScene``), the HUD's and the
+    field's share included."""
 
     decoder: Decoder
     rail: LineRail | PathRail
     flash: float  # the arrival flash, 1 -> 0
+    tunnel_look: str  # plain | trails | prism
+    extent: float
 
     def frame_points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]: ...
 
     def plan_ahead(self) -> None: ...
 
-    def to_latent(self, pts: np.ndarray) -> np.ndarray: ...
-
     def warp_progress(self) -> float | None: ...
+
+    def flight_direction(self) -> np.ndarray: ...
 
 
 def class_tints(scene: ViewedScene, pts: np.ndarray) -> list[tuple[int, int, int]]:
-    """Each point's nearest class colour (the tunnel glows in the colours it passes)."""
-    if not scene.n_classes:
-        return [(170, 200, 255)] * len(pts)
-    z = scene.to_latent(pts).astype(np.float64)  # (L, D)
-    d2 = np.sum((z[:, None, :] - scene.centroids_full[None]) ** 2, axis=2)  # (L, K)
-    return [ui.class_colour(int(k)) for k in np.argmin(d2, axis=1)]
+    """Each point's region colour (the tunnel glows in the colours it passes)."""
+    return [tuple(int(c) for c in t) for t in scene.tints_of(pts).tolist()]
 
 
 class OdysseyView:
     """Draws the Odyssey's frames (see the module docstring); made when the scene enters.
 
-    ``mean_image`` is the model's decoded latent mean: a dark border picks max-blending for
-    the tunnel layers. ``spacing`` is the default layer spacing, which sizes the dust cloud.
+    ``meta``: the model (its crisp style and image size); ``spacing``: the default layer
+    spacing, which sizes the dust cloud.
     """
 
-    def __init__(self, mean_image: np.ndarray, spacing: float) -> None:
-        border = np.concatenate([mean_image[0], mean_image[-1], mean_image[:, 0], mean_image[:, -1]])
-        self.compositor = TunnelCompositor(float(border.mean()) < DARK_BORDER_MEAN)
-        self.hud = OdysseyHud(self.compositor.surface_for)
+    def __init__(self, meta: ModelMeta, spacing: float) -> None:
+        self.style: InkStyle = imaging.style_for(meta)
+        self.compositor = TunnelCompositor(self.style)
+        self.field = FieldView(self.style, store_capacity(meta.image_shape))
+        self.hud = OdysseyHud(self._cell_surface)
         self.last_batch_size = 0  # images in the latest frame's decode_batch call
+        self.roll_deg = 0.0  # the roll the last frame was drawn with
+        self.vanishing: tuple[float, float] | None = None  # the tunnel's centre (window px)
+        self._look = imaging.DEFAULT_LOOK
         self._dust_radius = DUST_RADIUS_SPACINGS * spacing
         dust_rng = np.random.default_rng(3)
         self._dust = dust_rng.uniform(-1.0, 1.0, (DUST_COUNT, 3)) * self._dust_radius  # (P, 3)
@@ -93,66 +111,152 @@ class OdysseyView:
         self._streaks = streak_rng.uniform(0.0, 1.0, (STREAK_COUNT, 3))  # angle, radius, length
         self._tinted: np.ndarray | None = None  # the layer points whose tints are kept
         self._tints: list[tuple[int, int, int]] = []
-        self._view: pygame.Surface | None = None
+        self._bgs: dict[tuple[int, int], pygame.Surface] = {}
+        self._consts: dict[tuple, pygame.Surface] = {}
+        self._tunnel_view: pygame.Surface | None = None
+        self._stars: tuple | None = None  # (dims, points (M, 3), labels (M,), palette)
+
+    # ------------------------------------------------------------------ the frame
 
     def draw(self, surface: pygame.Surface, scene: ViewedScene) -> None:
         """One frame of ``scene`` onto ``surface``, the HUD included when it is shown."""
         w, h = surface.get_size()
-        view = self._view_surface((w, h))
-        smooth = True if scene.ctx is None else scene.ctx.smooth
-        pts, depths, images, grid_images = self._decode_frame(scene)
-        vw, vh = view.get_size()
-        view.blit(self._bg, (0, 0))
+        ctx = scene.ctx
+        look = ctx.image_look if ctx is not None else imaging.DEFAULT_LOOK
+        if look != self._look:
+            self._look = look
+            self.hud.drop_grid()
+        self.compositor.set_image_look(look)
         camera = Camera(scene.ship.position.copy(), quat_to_matrix(scene.ship.orientation))
+        self.roll_deg = camera.roll_deg()
+        pts, depths, images, grid_images = self._decode_frame(scene, camera, (w, h), look)
         if scene.tunnel:
-            tints = self._layer_tints(scene, pts)
-            layers = [Layer(img, p, float(d), t) for img, p, d, t in zip(images, pts, depths, tints, strict=True)]
-            self.compositor.draw(view, camera, layers, scene.rail.step_size(scene.spacing),
-                                 scene.layer_count, smooth)
+            self._draw_tunnel(surface, scene, camera, pts, depths, images, look)
         else:
-            self._draw_single(view, scene, images[0], smooth)
+            self.vanishing = None
+            surface.blit(self._background((w, h)), (0, 0))
+            self._draw_horizon(surface, camera)
+            self._draw_stars(surface, scene, camera)
+            self.field.draw(surface, scene, camera, limited=scene.stream is not None)
         fog = scene.fog_level()
         if fog > 0.0:
-            self._fog(view, fog)
+            self._fog(surface, fog)
+        if scene.flash > 0.0:
+            v = int(90 * round(scene.flash * FOG_STEPS) / FOG_STEPS)
+            surface.blit(self._const((w, h), (v, v, v)), (0, 0), special_flags=pygame.BLEND_RGB_ADD)
+        self._draw_dust(surface, scene, camera)
         warp = scene.warp_progress()
         if warp is not None:
-            self._zoom_blur(view, 4.0 * warp * (1.0 - warp))
-        if scene.flash > 0.0:
-            v = int(90 * scene.flash)
-            self._flash_surf.fill((v, v, v))
-            view.blit(self._flash_surf, (0, 0), special_flags=pygame.BLEND_RGB_ADD)
-        if (vw, vh) == (w, h):
-            surface.blit(view, (0, 0))
-        else:
-            pygame.transform.scale(view, (w, h), surface)
-        self._draw_dust(surface, scene, camera)
-        if warp is not None:
             self._draw_streaks(surface, 4.0 * warp * (1.0 - warp))
-        if scene.ctx is None or scene.ctx.show_hud:
-            self.hud.draw(surface, scene, camera, grid_images, pts)
+        if ctx is None or ctx.show_hud:
+            self.hud.draw(surface, scene, camera, grid_images, pts if scene.tunnel else None, self.field.drawn)
 
     def _decode_frame(
-        self, scene: ViewedScene
+        self, scene: ViewedScene, camera: Camera, size: tuple[int, int], look: str
     ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list[np.ndarray]]:
-        """(view points (L, 3), rail depths (L,), their images, the grid's images): the
-        frame's one decode, then the worker gets the way ahead."""
+        """(tunnel points (L, 3), their depths (L,), their images, the grid's images): the
+        frame's one decode (tunnel layers, grid cells and the field points it decodes
+        itself), then the workers get the way ahead."""
         view, depths, grid = scene.frame_points()
-        pts = view if grid is None else np.concatenate([view, grid])
-        images = scene.decoder.decode_batch(scene.to_latent(pts))  # the frame's one decode
-        self.last_batch_size = len(pts)
-        n = len(view)
+        field_keys, field_z = ([], None)
+        if not scene.tunnel:
+            field_keys, field_z = self.field.plan(scene, camera, size, look)
+        parts = [p for p in (view, grid) if p is not None and len(p)]
+        z = scene.to_latent(np.concatenate(parts)) if parts else np.zeros((0, scene.meta.latent_dim), np.float32)
+        if field_z is not None:
+            z = np.concatenate([z, field_z])
+        images = scene.decoder.decode_batch(z) if len(z) else []  # the frame's one decode
+        self.last_batch_size = len(z)
+        n_view = len(view)
+        n_grid = 0 if grid is None else len(grid)
+        if field_keys:
+            self.field.accept(field_keys, images[n_view + n_grid :])
         scene.plan_ahead()
-        return view, depths, images[:n], images[n:]
+        return view, depths, images[:n_view], images[n_view : n_view + n_grid]
 
-    def _view_surface(self, size: tuple[int, int]) -> pygame.Surface:
-        vsize = (max(1, round(size[0] * RENDER_SCALE)), max(1, round(size[1] * RENDER_SCALE)))
-        if self._view is None or self._view.get_size() != vsize:
-            self._view = pygame.Surface(vsize)
-            self._bg = radial_background(vsize, BG_INNER, BG_OUTER).convert(self._view)
-            self._fog_mult = pygame.Surface(vsize)
-            self._fog_add = pygame.Surface(vsize)
-            self._flash_surf = pygame.Surface(vsize)
-        return self._view
+    # ------------------------------------------------------------------ field backdrop
+
+    def _background(self, size: tuple[int, int]) -> pygame.Surface:
+        bg = self._bgs.get(size)
+        if bg is None:
+            bg = radial_background(size, BG_INNER, BG_OUTER)
+            if pygame.display.get_surface() is not None:
+                bg = bg.convert()
+            if len(self._bgs) > 4:
+                self._bgs.clear()
+            self._bgs[size] = bg
+        return bg
+
+    def _const(self, size: tuple[int, int], colour: tuple[int, int, int]) -> pygame.Surface:
+        """A surface of one colour (blitting it with a blend flag is ~20x faster than
+        ``fill`` with that flag)."""
+        key = (size, colour)
+        s = self._consts.get(key)
+        if s is None:
+            if len(self._consts) > 64:
+                self._consts.clear()
+            s = pygame.Surface(size)
+            s.fill(colour)
+            self._consts[key] = s
+        return s
+
+    def _draw_horizon(self, surface: pygame.Surface, camera: Camera) -> None:
+        """World-up's plane through the ship, as a faint line: it turns as the ship rolls."""
+        w, h = surface.get_size()
+        u = camera.direction_to_camera(np.array([0.0, 1.0, 0.0]))  # world up in camera coords
+        nx, ny = u[0], -u[1]  # the line: nx (x - cx) + ny (y - cy) = -u_z F
+        norm2 = nx * nx + ny * ny
+        if norm2 < 1e-6:
+            return
+        f = focal_px(h)
+        k = -u[2] * f / norm2
+        px, py = 0.5 * w + nx * k, 0.5 * h + ny * k
+        if math.hypot(px - 0.5 * w, py - 0.5 * h) > math.hypot(w, h):
+            return
+        n = math.sqrt(norm2)
+        tx, ty = -ny / n, nx / n
+        reach = math.hypot(w, h)
+        a, b = (px - tx * reach, py - ty * reach), (px + tx * reach, py + ty * reach)
+        for off in (-2.0, 2.0):
+            pygame.draw.line(surface, HORIZON_GLOW, (a[0] + nx / n * off, a[1] + ny / n * off),
+                             (b[0] + nx / n * off, b[1] + ny / n * off), 2)
+        pygame.draw.aaline(surface, HORIZON, a, b)
+
+    def _draw_stars(self, surface: pygame.Surface, scene: ViewedScene, camera: Camera) -> None:
+        """The model's encoded data as class-coloured stars fixed in the flight subspace
+        (the cloud shows where the data lives; the field's tints agree with it)."""
+        dims = tuple(int(d) for d in scene.dims)
+        if self._stars is None or self._stars[0] != dims:
+            pts = scene.samples_full[:STAR_MAX][:, scene.dims].astype(np.float64)  # (M, 3)
+            labels = np.asarray(scene.sample_labels[:STAR_MAX], np.int64)
+            colours = np.array([ui.class_colour(int(k)) if scene.n_classes else (170, 180, 210)
+                                for k in range(max(1, scene.n_classes))], np.float64)  # (K, 3)
+            levels = np.linspace(0.25, 1.0, STAR_LEVELS)  # (S,)
+            table = (colours[:, None, :] * levels[None, :, None]).astype(np.int64)  # (K, S, 3)
+            mapped = np.array([[surface.map_rgb(tuple(c)) for c in row] for row in table.tolist()], np.int64)
+            self._stars = (dims, pts, np.clip(labels, 0, len(colours) - 1), mapped)
+        _, pts, labels, mapped = self._stars
+        w, h = surface.get_size()
+        xy, z = camera.project(pts, (w, h))
+        near = STAR_NEAR * scene.extent
+        ok = (z > near) & (xy[:, 0] >= 0) & (xy[:, 0] < w - 1) & (xy[:, 1] >= 0) & (xy[:, 1] < h - 1)
+        if not np.any(ok):
+            return
+        x = xy[ok, 0].astype(np.int64)
+        y = xy[ok, 1].astype(np.int64)
+        level = np.clip((1.4 - z[ok] / scene.extent) * STAR_LEVELS, 0, STAR_LEVELS - 1).astype(np.int64)
+        colour = mapped[labels[ok], level]
+        try:
+            px = pygame.surfarray.pixels2d(surface)
+        except (ValueError, pygame.error):  # a surface without direct pixel access
+            return
+        px[x, y] = colour
+        big = level >= STAR_LEVELS // 2
+        px[x[big] + 1, y[big]] = colour[big]
+        px[x[big], y[big] + 1] = colour[big]
+        del px
+
+    # ------------------------------------------------------------------ tunnel
 
     def _layer_tints(self, scene: ViewedScene, pts: np.ndarray) -> list[tuple[int, int, int]]:
         """The class colours of the tunnel layers at ``pts``, worked out again only when the
@@ -161,29 +265,62 @@ class OdysseyView:
             self._tinted, self._tints = pts, class_tints(scene, pts)
         return self._tints
 
-    def _draw_single(self, view: pygame.Surface, scene: ViewedScene, img: np.ndarray, smooth: bool) -> None:
-        """The image at the ship, large and centred, glowing in its nearest class's colour."""
-        vw, vh = view.get_size()
-        src = self.compositor.surface_for(img, view)
-        tint = class_tints(scene, scene.ship.position[None])[0]
-        dark = self.compositor.dark_background
-        if dark:
-            src = src.copy()
-            src.fill(tuple(int(255 - SINGLE_TINT * (255 - c)) for c in tint), special_flags=pygame.BLEND_RGB_MULT)
-        rect = blit_zoomed(view, src, (vw / 2, vh / 2), VIEW_FRACTION * vh, smooth,
-                           pygame.BLEND_RGB_MAX if dark else 0)
-        if rect is not None:
-            pygame.draw.rect(view, tuple(c // 3 for c in tint), rect.inflate(4, 4), width=1)
+    def _draw_tunnel(self, surface: pygame.Surface, scene: ViewedScene, camera: Camera, pts: np.ndarray,
+                     depths: np.ndarray, images: list[np.ndarray], look: str) -> None:
+        """The tunnel composed upright at TUNNEL_SCALE around the vanishing point, turned by
+        the roll and scaled onto the window."""
+        w, h = surface.get_size()
+        direction = scene.flight_direction()
+        vp = camera.screen_point(direction, (w, h))
+        if vp is None:  # flying backwards: the tunnel is behind; keep it centred
+            vp = (0.5 * w, 0.5 * h)
+        self.vanishing = vp
+        roll = self.roll_deg if abs(self.roll_deg) >= ROLLED_DEG else 0.0
+        k = TUNNEL_SCALE
+        vsize = (max(1, round(w * k)), max(1, round(h * k)))
+        if roll:  # compose what covers the window once turned by the roll (no more: rotating costs by area)
+            a = math.radians(abs(roll) % 180.0)
+            c, s_ = abs(math.cos(a)), abs(math.sin(a))
+            step = VIEW_SIZE_STEP_PX
+            vsize = (int(math.ceil((vsize[0] * c + vsize[1] * s_ + 4) / step)) * step,
+                     int(math.ceil((vsize[0] * s_ + vsize[1] * c + 4) / step)) * step)
+        view = self._tunnel_view
+        if view is None or view.get_size() != vsize:
+            view = pygame.Surface(vsize).convert() if pygame.display.get_surface() is not None else pygame.Surface(vsize)
+            self._tunnel_view = view
+        side = int(math.ceil(math.hypot(w, h) * k)) + 2 * VIEW_SIZE_STEP_PX
+        bg = self._background((side, side))  # round: any centred crop of it is the same sky
+        view.blit(bg, (0, 0), pygame.Rect((side - vsize[0]) // 2, (side - vsize[1]) // 2, *vsize))
+        upright = rotate_screen(np.array([vp]), -roll, (0.5 * w, 0.5 * h))[0]  # undo the roll
+        vx = 0.5 * vsize[0] + (upright[0] - 0.5 * w) * k
+        vy = 0.5 * vsize[1] + (upright[1] - 0.5 * h) * k
+        tints = self._layer_tints(scene, pts)
+        step = scene.rail.step_size(scene.spacing)
+        idx0 = int(math.floor(scene.rail_coord() / step))
+        layers = [Layer(img, p, float(d), t, idx0 + 1 + i)
+                  for i, (img, p, d, t) in enumerate(zip(images, pts, depths, tints, strict=True))]
+        old = self.compositor.old_layers
+        old_depths = None
+        if old:
+            old_pts = np.stack([layer.point for layer in old])
+            old_depths = np.sum((old_pts - scene.ship.position[None, :]) * direction[None, :], axis=1)
+        self.compositor.draw(view, (vx, vy), layers, step, scene.layer_count, scene.tunnel_look,
+                             look != "nearest", old_depths, limited=scene.stream is not None)
+        warp = scene.warp_progress()
+        if warp is not None:
+            self._zoom_blur(view, (vx, vy), 4.0 * warp * (1.0 - warp))
+        if roll:
+            view = pygame.transform.rotate(view, roll)
+            rw, rh = view.get_size()
+            cw, ch = round(w * k), round(h * k)
+            view = view.subsurface(((rw - cw) // 2, (rh - ch) // 2, cw, ch))
+        if view.get_width() * 2 == w and view.get_height() * 2 == h:
+            pygame.transform.scale2x(view, surface)  # doubles pixels but keeps edges smooth
+        else:
+            pygame.transform.scale(view, (w, h), surface)
 
-    def _fog(self, view: pygame.Surface, fog: float) -> None:
-        keep = int(255 * (1.0 - fog))
-        self._fog_mult.fill((keep, keep, keep))
-        self._fog_add.fill(tuple(int(c * fog) for c in HAZE))
-        view.blit(self._fog_mult, (0, 0), special_flags=pygame.BLEND_RGB_MULT)
-        view.blit(self._fog_add, (0, 0), special_flags=pygame.BLEND_RGB_ADD)
-
-    def _zoom_blur(self, view: pygame.Surface, strength: float) -> None:
-        """Zoom blur: scaled-up copies of the view blended over it (warp jumps)."""
+    def _zoom_blur(self, view: pygame.Surface, centre: tuple[float, float], strength: float) -> None:
+        """Zoom blur about ``centre``: scaled-up copies of the view blended over it (warps)."""
         vw, vh = view.get_size()
         base = view.copy()
         for i in (1, 2, 3):
@@ -191,15 +328,31 @@ class OdysseyView:
             sw, sh = int(vw * f), int(vh * f)
             scaled = pygame.transform.scale(base, (sw, sh))
             scaled.set_alpha(int(120 * strength / i))
-            view.blit(scaled, ((vw - sw) // 2, (vh - sh) // 2))
+            view.blit(scaled, (round(centre[0] - f * centre[0]), round(centre[1] - f * centre[1])))
+
+    # ------------------------------------------------------------------ over the view
+
+    def _cell_surface(self, img: np.ndarray, size: tuple[int, int]) -> pygame.Surface:
+        """A grid cell: the decoded image at ``size`` in the current look."""
+        return imaging.enlarged(img, size, self._look, self.style)
+
+    def _fog(self, surface: pygame.Surface, fog: float) -> None:
+        """Haze outside the populated region: dim the frame, add the haze colour."""
+        size = surface.get_size()
+        steps = FOG_STEPS  # quantised, so the few constant surfaces are reused
+        fog = round(fog * steps) / steps
+        keep = int(255 * (1.0 - fog))
+        haze = tuple(int(c * fog) for c in HAZE)
+        surface.blit(self._const(size, (keep, keep, keep)), (0, 0), special_flags=pygame.BLEND_RGB_MULT)
+        surface.blit(self._const(size, haze), (0, 0), special_flags=pygame.BLEND_RGB_ADD)
 
     def _draw_dust(self, surface: pygame.Surface, scene: ViewedScene, camera: Camera) -> None:
         """Dust motes fixed in space around the ship: parallax and speed streaks."""
         w, h = surface.get_size()
         r = self._dust_radius
         rel = np.mod(self._dust - scene.ship.position[None] + r, 2 * r) - r  # (P, 3)
-        cam = rel @ camera.rotation
-        back = cam + (scene.velocity @ camera.rotation)[None] * DUST_STREAK_S
+        cam = mat_apply(rel, camera.rotation)
+        back = cam + camera.direction_to_camera(scene.velocity)[None] * DUST_STREAK_S
         ok = (cam[:, 2] > 0.08 * r) & (back[:, 2] > 0.04 * r)
         if not np.any(ok):
             return

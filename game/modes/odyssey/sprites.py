@@ -1,0 +1,292 @@
+"""Billboard sprites: decoded images turned into glowing ink or round cards, at any size and angle.
+
+* Dark-background models (digits, fashion): the crisp ink intensity becomes the alpha of a
+  sprite whose colour runs from the point's tint (a soft glow around the strokes) to a
+  near-white tinted core, so black is see-through and near images cover far ones stroke by
+  stroke, never with a square.
+* Light-background models (faces): a round card, the face cropped by a soft circular mask
+  and ringed in the point's tint.
+
+``billboard_rgba`` is pure numpy. :class:`SpriteBank` keeps, per field point, a base
+surface (``BASE_PX`` square) and its mips, and hands out sprites scaled to a pixel size,
+turned by a roll angle and dimmed to an opacity step (baked into the pixels: a blit with
+a surface alpha on top of per-pixel alpha is ~10x slower), reusing the ones from the
+previous frame when size, angle and opacity step are the same (far billboards change
+slowly, so most frames reuse most sprites). Near billboards larger than ``LARGE_AT`` x the
+base get a crisp ``LARGE_PX`` base of their own while the frame's time budget allows, so
+they stay sharp as they pass the ship.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Hashable
+
+import numpy as np
+import pygame
+
+from latent_odyssey.game.engine import imaging
+from latent_odyssey.game.engine.imaging import InkStyle
+
+BASE_PX = 96  # base sprite side (px); 28x28 decodes are enlarged 3.4x, 64x64 faces 1.5x
+LARGE_PX = 224  # the crisp base of billboards shown big
+LARGE_AT = 1.6  # a billboard wider than this many BASE_PX gets a LARGE_PX base
+GLOW = 0.24  # glow alpha relative to the strokes
+GLOW_PASSES = 1  # the glow is the decode blurred this many times (at its own resolution)
+CORE_WHITE = 0.45  # how far the sprite's colour goes from the tint toward white
+CARD_RIM = 0.035  # the card's tinted rim, as a fraction of its side
+ROLL_STEP_DEG = 3.0  # sprites are turned in steps of this many degrees
+LEVELS = 16  # opacity steps baked into sprites (a sprite is reused within one step of its own)
+SIZE_SLACK = 0.035  # a sprite is reused while within this fraction of the wanted size ...
+SIZE_SLACK_PX = 0.5  # ... or this many pixels
+MIP_MIN_PX = 20  # the smallest mip level
+NEAREST_MIN_PX = 28  # sprites at least this big are shrunk from their mip nearest-neighbour
+DIM_TILE_PX = 256  # the constant tile that dims a sprite's alpha
+CROP_MIN_ALPHA = 3  # sprites are cropped to where their alpha reaches this
+SIZE_STEP = 1.0 / 48.0  # sizes above 48 px are rounded to steps of this fraction
+BASES_KEPT = 1200  # base surfaces kept (least recently used dropped)
+LARGE_KEPT = 24
+
+
+def _blur3(x: np.ndarray, passes: int) -> np.ndarray:
+    """A small [1 2 1]/4 blur, ``passes`` times (edges zero).  # (H, W) -> (H, W)"""
+    for _ in range(passes):
+        p = np.pad(x, 1)
+        x = (p[:-2, 1:-1] + p[2:, 1:-1] + p[1:-1, :-2] + p[1:-1, 2:] + 4.0 * p[1:-1, 1:-1]) * 0.125
+    return x
+
+
+def _disc(side: int, rim: float) -> tuple[np.ndarray, np.ndarray]:
+    """(inside (S, S) in [0, 1], rim (S, S) in [0, 1]): an antialiased disc filling the
+    square and the ring of its outer ``rim`` fraction."""
+    c = (side - 1) / 2.0
+    yy, xx = np.mgrid[0:side, 0:side].astype(np.float32)
+    r = np.sqrt((xx - c) ** 2 + (yy - c) ** 2)  # (S, S)
+    outer = side / 2.0 - 0.5
+    inside = np.clip(outer - r + 0.5, 0.0, 1.0)
+    ring = np.clip(r - (outer - rim * side) + 0.5, 0.0, 1.0) * inside
+    return inside, ring
+
+
+def billboard_rgba(img: np.ndarray, side: int, style: InkStyle, look: str,
+                   tint: tuple[int, int, int]) -> np.ndarray:
+    """A decoded image (H, W, 3) uint8 as a sprite (side, side, 4) uint8 (straight alpha).
+
+    Dark backgrounds: one colour (the tint, lifted toward white by ``CORE_WHITE``) whose
+    alpha is the image's intensity in ``look`` plus a soft glow (the decode blurred at its
+    own resolution, then enlarged). Light backgrounds: a round card with a tinted rim.
+    """
+    side = int(side)
+    t = np.asarray(tint, np.float32)  # (3,)
+    out = np.empty((side, side, 4), np.uint8)
+    if style.dark_background:
+        if look == "nearest":
+            ix = (np.arange(side) * img.shape[0] // side).astype(np.int64)
+            a = img[ix][:, ix, 0].astype(np.float32) * (1.0 / 255.0)
+        elif look == "smooth":
+            a = imaging.resample(img[..., 0].astype(np.float32) * (1.0 / 255.0), (side, side))
+        else:
+            a = imaging.ink_intensity(img, (side, side), style).astype(np.float32) * (1.0 / 255.0)  # (S, S)
+        small = img[..., 0].astype(np.float32) * (1.0 / 255.0)  # (H, W)
+        glow = imaging.resample(_blur3(small, GLOW_PASSES), (side, side))  # (S, S)
+        np.maximum(a, GLOW * glow, out=a)
+        a *= 255.0
+        a += 0.5
+        np.clip(a, 0.0, 255.0, out=a)
+        out[:, :, :3] = np.clip(t + (255.0 - t) * CORE_WHITE + 0.5, 0, 255).astype(np.uint8)
+        out[:, :, 3] = a.astype(np.uint8)
+        return out
+    if look == "nearest":
+        ix = (np.arange(side) * img.shape[0] // side).astype(np.int64)
+        face = img[ix][:, ix].astype(np.float32)
+    else:
+        x = img.astype(np.float32) / 255.0
+        if look == "crisp":
+            x = imaging.unsharp(x, style.sharpen)
+        face = np.stack([imaging.resample(x[:, :, c], (side, side)) for c in range(3)], axis=2) * 255.0
+    inside, ring = _disc(side, CARD_RIM)
+    rgb = face * (1.0 - ring[:, :, None]) + t[None, None, :] * ring[:, :, None]
+    out[:, :, :3] = np.clip(rgb + 0.5, 0, 255)
+    out[:, :, 3] = np.clip(inside * 255.0 + 0.5, 0, 255)
+    return out
+
+
+def rgba_surface(rgba: np.ndarray) -> pygame.Surface:
+    """uint8 (h, w, 4) straight-alpha pixels -> a per-pixel-alpha Surface."""
+    arr = np.ascontiguousarray(rgba)
+    surf = pygame.image.frombuffer(arr.tobytes(), (arr.shape[1], arr.shape[0]), "RGBA")
+    return surf.convert_alpha() if pygame.display.get_surface() is not None else surf.copy()
+
+
+def size_bucket(size: float) -> int:
+    """A billboard size in px, rounded (to whole px up to 48, then to ~2 % steps)."""
+    s = max(1.0, float(size))
+    if s <= 48.0:
+        return int(round(s))
+    step = s * SIZE_STEP
+    return int(round(round(s / step) * step))
+
+
+def angle_bucket(angle_deg: float) -> int:
+    """A roll angle rounded to ``ROLL_STEP_DEG``, in [0, 360): a full turn gives the same bucket."""
+    n = round(360.0 / ROLL_STEP_DEG)
+    return int(round(float(angle_deg) / ROLL_STEP_DEG)) % n
+
+
+def level_bucket(alpha: float) -> int:
+    """A billboard's opacity in [0, 1] as one of ``LEVELS`` steps (1..LEVELS)."""
+    return max(1, min(LEVELS, int(round(float(alpha) * LEVELS))))
+
+
+def _scaled(src: pygame.Surface, size: tuple[int, int]) -> pygame.Surface:
+    """A new surface of ``src`` at ``size`` (w, h) px: nearest-neighbour when shrinking a mip
+    by less than 2x (three times cheaper, and the mip chain keeps it from aliasing), else
+    filtered."""
+    w = src.get_width()
+    if src.get_size() == size:
+        return src.copy()
+    if size[0] >= NEAREST_MIN_PX and size[0] < w < 2 * size[0]:
+        return pygame.transform.scale(src, size)
+    return pygame.transform.smoothscale(src, size)
+
+
+Box = tuple[float, float, float, float]  # (x0, y0, x1, y1): a crop as fractions of the sprite's side
+
+
+def cropped(surface: pygame.Surface) -> tuple[pygame.Surface, Box] | None:
+    """The part of a square sprite that is not transparent, and where it sits (None when
+    all of it is): scaling, turning, dimming and blitting then touch about half the pixels."""
+    side = surface.get_width()
+    r = surface.get_bounding_rect(min_alpha=CROP_MIN_ALPHA)
+    if r.width == 0 or r.height == 0:
+        return None
+    return surface.subsurface(r).copy(), (r.left / side, r.top / side, r.right / side, r.bottom / side)
+
+
+class Deadline:
+    """A time budget for making sprites in one frame (``seconds`` None: no limit)."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.end = None if seconds is None else time.perf_counter() + seconds
+
+    def left(self) -> bool:
+        return self.end is None or time.perf_counter() < self.end
+
+
+class SpriteBank:
+    """Base sprites per field point and the frame's scaled, turned and dimmed sprites."""
+
+    def __init__(self, style: InkStyle) -> None:
+        self.style = style
+        self.look = imaging.DEFAULT_LOOK
+        self.bases_made = 0  # counters, for tests and profiling
+        self.sprites_made = 0
+        # key -> mips, largest first: (side, (cropped surface, box) or None when empty)
+        self._bases: OrderedDict[Hashable, list[tuple[int, tuple[pygame.Surface, Box] | None]]] = OrderedDict()
+        self._large: OrderedDict[Hashable, tuple[pygame.Surface, Box] | None] = OrderedDict()
+        # key -> (size, angle, level, sprite, offset of its centre from the billboard's (px))
+        self._frame: dict[Hashable, tuple[int, int, int, pygame.Surface, tuple[float, float]]] = {}
+        self._last: dict[Hashable, tuple[int, int, int, pygame.Surface, tuple[float, float]]] = {}
+        self._dimmers: dict[int, pygame.Surface] = {}
+
+    def set_look(self, look: str) -> None:
+        """Switch the look (crisp / nearest / smooth): every sprite is made again."""
+        if look != self.look:
+            self.look = look
+            self.clear()
+
+    def clear(self) -> None:
+        self._bases.clear()
+        self._large.clear()
+        self._frame.clear()
+        self._last.clear()
+
+    def has_base(self, key: Hashable) -> bool:
+        return key in self._bases
+
+    def make_base(self, key: Hashable, img: np.ndarray, tint: tuple[int, int, int],
+                  rgba: np.ndarray | None = None) -> None:
+        """Build the base sprite of ``key`` from its decoded image (or from its pixels
+        ``rgba`` (BASE_PX, BASE_PX, 4), made beforehand), with its mips."""
+        if rgba is None:
+            rgba = billboard_rgba(img, BASE_PX, self.style, self.look, tint)
+        full = [rgba_surface(rgba)]
+        while full[-1].get_width() // 2 >= MIP_MIN_PX:
+            side = full[-1].get_width() // 2
+            full.append(pygame.transform.smoothscale(full[-1], (side, side)))
+        self._bases[key] = [(m.get_width(), cropped(m)) for m in full]
+        self.bases_made += 1
+        while len(self._bases) > BASES_KEPT:
+            self._bases.popitem(last=False)
+
+    def begin_frame(self) -> None:
+        """Start a frame: the sprites of the previous frame may be reused once more."""
+        self._last, self._frame = self._frame, {}
+
+    def sprite(self, key: Hashable, img: np.ndarray, tint: tuple[int, int, int], size: int,
+               angle: int, level: int, deadline: Deadline, exact: bool = False,
+               stale_ok: bool = False) -> tuple[pygame.Surface, tuple[float, float]] | None:
+        """The sprite of ``key`` (its base must exist) for a billboard ``size`` px wide, turned by ``angle``
+        buckets, at opacity ``level`` / LEVELS (baked in, so the blit needs no surface
+        alpha: ~10x faster). The previous frame's sprite is reused while its size is within
+        ``SIZE_SLACK`` of ``size`` (the same angle and level; ``exact``: only at the very
+        same size, so the frame depends on nothing but the state); ``stale_ok``: the
+        previous sprite is reused whatever it was (the frame's time for sprites is spent; it
+        is brought up to date in a later frame). A crisp large base is made while
+        ``deadline`` allows. Returns (sprite, offset (px) of its centre from the billboard's
+        centre: sprites are cropped to their ink), or None when there is nothing to draw."""
+        prev = self._frame.get(key) or self._last.get(key)
+        slack = 0.0 if exact else max(SIZE_SLACK_PX, SIZE_SLACK * size)
+        if (prev is not None and prev[1] == angle and abs(prev[2] - level) <= (0 if exact else 1)
+                and abs(prev[0] - size) <= slack) or (prev is not None and stale_ok and not exact):
+            self._frame[key] = prev
+            return prev[3], prev[4]
+        mips = self._bases.get(key)
+        if mips is None:
+            return None
+        self._bases.move_to_end(key)
+        src = mips[0][1]
+        for side, part in mips[1:]:
+            if side >= size:
+                src = part
+        final = True  # False: a stand-in (the crisp large base is still to come), not kept
+        if size > LARGE_AT * BASE_PX:
+            if key not in self._large and deadline.left():
+                self._large[key] = cropped(rgba_surface(billboard_rgba(img, LARGE_PX, self.style, self.look, tint)))
+                while len(self._large) > LARGE_KEPT:
+                    self._large.popitem(last=False)
+            if key in self._large:
+                self._large.move_to_end(key)
+                src = self._large[key]
+            else:
+                final = False
+        if src is None:
+            return None
+        part, (x0, y0, x1, y1) = src
+        s = _scaled(part, (max(1, round(size * (x1 - x0))), max(1, round(size * (y1 - y0)))))
+        ox, oy = ((x0 + x1) / 2 - 0.5) * size, ((y0 + y1) / 2 - 0.5) * size
+        if angle:
+            deg = angle * ROLL_STEP_DEG
+            s = pygame.transform.rotate(s, deg)
+            a = math.radians(deg)  # the offset turns with the sprite (counter-clockwise on screen)
+            ox, oy = ox * math.cos(a) + oy * math.sin(a), -ox * math.sin(a) + oy * math.cos(a)
+        if level < LEVELS:
+            self._dim(s, level)
+        if final:
+            self._frame[key] = (size, angle, level, s, (ox, oy))
+        self.sprites_made += 1
+        return s, (ox, oy)
+
+    def _dim(self, s: pygame.Surface, level: int) -> None:
+        """Multiply the sprite's alpha by level / LEVELS (blits of a constant tile)."""
+        tile = self._dimmers.get(level)
+        if tile is None:
+            tile = pygame.Surface((DIM_TILE_PX, DIM_TILE_PX), pygame.SRCALPHA)
+            tile.fill((255, 255, 255, int(round(255 * level / LEVELS))))
+            self._dimmers[level] = tile
+        w, h = s.get_size()
+        for y in range(0, h, DIM_TILE_PX):
+            for x in range(0, w, DIM_TILE_PX):
+                s.blit(tile, (x, y), special_flags=pygame.BLEND_RGBA_MULT)
