@@ -75,6 +75,12 @@ class Result:
     sent_signal: int | None = None  # the signal we sent, if any
 
 
+# Commands that run PyTorch always start as a fresh process: a forked child of a process whose
+# OpenMP pool has run (a pytest session that trained a model) can hang in that pool, even on
+# one thread (seen in CI: the tiny training run of the battery's world killed at its timeout).
+TORCH_COMMANDS = frozenset({"odyssey-train", "odyssey-export"})
+
+
 @dataclass
 class Run:
     """What to run and how (see the module docstring)."""
@@ -237,7 +243,7 @@ class Running:
             if spec.stdout_closed:
                 read_end, out_fd = os.pipe()
                 os.close(read_end)  # nobody will ever read: writes fail with EPIPE
-            if spec.fresh:
+            if spec.fresh or spec.command in TORCH_COMMANDS:
                 proc = subprocess.Popen(
                     [sys.executable, "-m", COMMANDS[spec.command][1], *spec.argv], cwd=spec.cwd,
                     env=_environment(spec.env), stdin=subprocess.DEVNULL, stdout=out_fd,
