@@ -129,34 +129,36 @@ def check_size(size: tuple[int, int]) -> None:
     cliutil.check_size(size, (MIN_SIDE_PX, MIN_SIDE_PX), "Video size", RenderError)
 
 
-def parse_fps(value: str) -> int:
+def _parse_number(value: str, convert: Callable[[str], Any], in_range: Callable[[Any], bool],
+                  not_a_number: str, out_of_range: str) -> Any:
+    """``convert(value)`` when it parses and is ``in_range``, else RenderError with the
+    sentence ``not_a_number`` / ``out_of_range`` (``{value}``: the number as parsed, ``{raw}``:
+    as given; ``not_a_number`` gets ``{value}`` as given, quoted)."""
     try:
-        fps = int(str(value).strip())
+        number = convert(str(value).strip())
     except ValueError:
-        raise RenderError(f"Frame rate {value!r} is not a whole number of frames per second.") from None
-    if not 1 <= fps <= MAX_FPS:
-        raise RenderError(f"Frame rate {fps} must be from 1 to {MAX_FPS} frames per second.")
-    return fps
+        raise RenderError(not_a_number.format(value=repr(value))) from None
+    if not in_range(number):
+        raise RenderError(out_of_range.format(value=number, raw=value))
+    return number
+
+
+def parse_fps(value: str) -> int:
+    return _parse_number(value, int, lambda fps: 1 <= fps <= MAX_FPS,
+                         "Frame rate {value} is not a whole number of frames per second.",
+                         f"Frame rate {{value}} must be from 1 to {MAX_FPS} frames per second.")
 
 
 def parse_seconds(value: str) -> float:
-    try:
-        seconds = float(str(value).strip())
-    except ValueError:
-        raise RenderError(f"Duration {value!r} is not a number of seconds.") from None
-    if not (math.isfinite(seconds) and 0.0 < seconds <= MAX_SECONDS):
-        raise RenderError(f"Duration {value} must be more than 0 and at most {MAX_SECONDS:g} seconds.")
-    return seconds
+    return _parse_number(value, float, lambda s: math.isfinite(s) and 0.0 < s <= MAX_SECONDS,
+                         "Duration {value} is not a number of seconds.",
+                         f"Duration {{raw}} must be more than 0 and at most {MAX_SECONDS:g} seconds.")
 
 
 def parse_seed(value: str) -> int:
-    try:
-        seed = int(str(value).strip())
-    except ValueError:
-        raise RenderError(f"Seed {value!r} is not a whole number.") from None
-    if not 0 <= seed <= MAX_SEED:
-        raise RenderError(f"Seed {seed} must be from 0 to {MAX_SEED}.")
-    return seed
+    return _parse_number(value, int, lambda seed: 0 <= seed <= MAX_SEED,
+                         "Seed {value} is not a whole number.",
+                         f"Seed {{value}} must be from 0 to {MAX_SEED}.")
 
 
 def parse_morph(value: str) -> tuple[int, int]:
