@@ -464,21 +464,15 @@ def render_tour(
     check_size(size)
     check_not_inputs(out, [Path(model_path)], log)
     n_frames = max(1, round(seconds * fps))
-    engine = headless_engine(model_path, "odyssey", size, seed, provider)
-    scene = engine.mode_scene
-    try:
+
+    def setup(engine: Engine) -> None:
+        scene = engine.mode_scene
         scene.tunnel = bool(tunnel)
         scene.grid = bool(grid)
         scene.start_tour(tour, seed=seed)
-    except BaseException:
-        engine.shutdown()
-        raise
 
-    def step(i: int, dt: float) -> None:
-        engine.loop_once(dt)
-
-    return render_frames(engine, out, size, fps, n_frames, step, gif=gif, progress=progress,
-                         log=log, preset=preset)
+    return _render_simulated(model_path, "odyssey", seed, provider, setup, out, size, fps, n_frames,
+                             gif, progress, log, preset)
 
 
 def random_face(meta: ModelMeta, seed: int) -> np.ndarray:
@@ -506,9 +500,9 @@ def render_morph(
     check_not_inputs(out, [Path(model_path)], log)
     seconds = MORPH_S if seconds is None else seconds
     n_frames = max(1, round(seconds * fps))
-    engine = headless_engine(model_path, "faces", size, a_seed, provider)
-    scene = engine.mode_scene
-    try:
+
+    def setup(engine: Engine) -> None:
+        scene = engine.mode_scene
         k = scene.n_attrs
         scene.state = FaceState(random_face(scene.meta, a_seed), np.zeros(k))
         scene.save("A")
@@ -520,6 +514,19 @@ def render_morph(
             # the last frame is exactly B (simulation time moves in whole FIXED_DT_S steps)
             scene.anim.duration = max(FIXED_DT_S, (n_frames - 1) / fps - FIXED_DT_S)
         engine.ctx.notices.clear()
+
+    return _render_simulated(model_path, "faces", a_seed, provider, setup, out, size, fps, n_frames,
+                             gif, progress, log, preset)
+
+
+def _render_simulated(model_path: Path, mode: str, seed: int, provider: str,
+                      setup: Callable[[Engine], None], out: Path, size: tuple[int, int], fps: int,
+                      n_frames: int, gif: bool, progress: bool, log: bool, preset: str) -> RenderResult:
+    """A headless engine in ``mode``, put in its starting state by ``setup(engine)`` (the engine
+    is shut down if that fails), then simulated for ``n_frames`` frames and encoded."""
+    engine = headless_engine(model_path, mode, size, seed, provider)
+    try:
+        setup(engine)
     except BaseException:
         engine.shutdown()
         raise
