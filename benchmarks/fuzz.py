@@ -33,10 +33,12 @@ region (:func:`allowed_region`), where "allowed" is what the code promises:
 * odyssey: every dimension inside the box around ``meta.bounds()``, the centroids and the
   encoded sample points (tours visit those), widened by the distance the ship's soft wall
   guarantees (:func:`pullback_limit_flight_u`, in flight units of ``extent / 8``);
-* faces: ``||z|| <= R + 3 K`` for K unit attribute directions, where a face's base
-  (``game.faces.face_base``) is one of the encoded training faces in the model file (R = the
-  largest of their norms) or, for a file without them, a prior draw (R = ``sqrt(D) + 8``:
-  chi tail ``exp(-32)``); the sliders add at most ``3 K``, and morphs (linear, or
+* faces: ``||z|| <= R + 3 K`` for K unit attribute directions, where a face's base comes
+  from one of the studio's sources of random faces (``faces.state.face_sources``: the fitted
+  density, the prior, the encoded training faces) at a temperature up to the studio's highest,
+  and R is the largest of their ``norm_bound``s (the encoded faces' largest norm; chi tails of
+  ``exp(-32)`` for the density and the prior, whose bound at temperature 1 is ``sqrt(D) + 8``);
+  the sliders add at most ``3 K``, and morphs (linear, or
   ``game.morph.slerp``, whose norm goes linearly from one end's to the other's) and strip
   frames never leave the ball of their larger end.
 
@@ -68,6 +70,7 @@ from pathlib import Path
 import numpy as np
 
 from latent_odyssey.game.cliutil import size_at_least
+from latent_odyssey.game.modes.faces.state import TEMPERATURE_HIGH, face_sources
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
@@ -206,10 +209,7 @@ def allowed_region(scene) -> Region | None:
     if name == "FaceStudioScene":
         d = meta.latent_dim
         k = len(getattr(scene, "names", ()))
-        samples, _ = meta.sample_array()
-        base = math.sqrt(d) + FACE_NORM_SLACK
-        if len(samples):
-            base = max(base, float(np.linalg.norm(np.asarray(samples, np.float64), axis=1).max()))
+        base = max(s.norm_bound(TEMPERATURE_HIGH, FACE_NORM_SLACK) for s in face_sources(meta).values())
         limit = base + 3.0 * k
         inf = np.full(d, math.inf)
         return Region("faces: a stored face or a prior draw, plus the sliders", -inf, inf,

@@ -1,66 +1,39 @@
-"""Face attribute directions in latent space, and how cleanly they edit.
+"""Face attribute directions for the model file, chosen on how well they edit.
 
-For each attribute two candidate unit directions are computed from the encoded, labelled
-training faces (μ):
+Candidates per attribute come from ``export.directions`` (numpy): the mean difference, the
+logistic normal, the conditional normal (InterFaceGAN) and, for synthetic faces, the mean
+latent difference of counterfactual pairs.
 
-* ``means``: difference of class means (attribute high minus low, split at its midpoint),
-* ``linear``: the normal of a logistic-regression classifier on μ.
-
-Edit quality is judged by a small attribute CNN trained on the synthetic labels
-(``train/attr_classifier.py``): for ``EDIT_FACES`` random faces z ~ N(0, I), decode
-z ± ``EDIT_STEP``·d and count how often the target attribute moves the intended way, and how
-much the other three move (mean |Δ| in units of each attribute's range). Per attribute the
-direction with the better score (mean target change − mean off-target change) is kept.
+* **Synthetic faces** (the renderer can draw the same face with the attribute low and high):
+  each candidate is scored on held-out counterfactual pairs (``export.facequality``: the
+  fraction of the way an edit of the low face's μ gets to the high face's decode, and where the
+  change lands), and the one that gets farthest is kept. The same numbers as
+  ``benchmarks/face_quality.py`` prints for the shipped files.
+* **Every face model** also gets the older judge test: a small attribute CNN trained on the
+  labels (``train/attr_classifier.py``) judges ``EDIT_FACES`` random faces z ~ N(0, I) decoded at
+  z ± ``EDIT_STEP``·d: how often the target attribute moves the intended way, and how much the
+  other three move (mean |Δ| in units of each attribute's range). Without counterfactuals (a
+  folder of photos) the candidate with the best judge score (mean target change − mean
+  off-target change) is kept.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
+from latent_odyssey.export.directions import candidate_directions, unit
+from latent_odyssey.export.facequality import FIT_PAIRS_SEED, HELDOUT_SEED, counterfactual_pairs
+from latent_odyssey.export.facereport import best_methods, edit_lines, score_methods
 from latent_odyssey.train.attr_classifier import ATTR_NAMES, train_classifier
 from latent_odyssey.train.metrics import encode_all
 
 EDIT_FACES = 500
 EDIT_STEP = 2.0  # latent units along the unit direction
 ATTR_RANGE = torch.tensor([2.0, 1.0, 1.0, 1.0])  # smile spans [-1, 1], the others [0, 1]
-SPLIT = torch.tensor([0.0, 0.5, 0.5, 0.5])  # high/low split per attribute
-
-
-def _unit(v: torch.Tensor) -> torch.Tensor:
-    return v / v.norm().clamp_min(1e-12)
-
-
-def mean_difference(mu: torch.Tensor, attrs: torch.Tensor) -> list[torch.Tensor]:
-    """Per attribute: unit(mean μ of high faces − mean μ of low faces)."""
-    out = []
-    for j in range(attrs.shape[1]):
-        high = attrs[:, j] > SPLIT[j]
-        out.append(_unit(mu[high].mean(0) - mu[~high].mean(0)))
-    return out
-
-
-def logistic_normals(mu: torch.Tensor, attrs: torch.Tensor, steps: int = 300) -> list[torch.Tensor]:
-    """Per attribute: unit normal of a logistic regression (μ standardised, L2 1e-3)."""
-    mean, std = mu.mean(0), mu.std(0).clamp_min(1e-6)
-    xs = (mu - mean) / std
-    return [_unit(_fit_logistic(xs, (attrs[:, j] > SPLIT[j]).float(), steps) / std)  # μ coordinates
-            for j in range(attrs.shape[1])]
-
-
-def _fit_logistic(xs: torch.Tensor, y: torch.Tensor, steps: int) -> torch.Tensor:
-    """Weights (D,) of an L2-regularised logistic regression of y (N,) on xs (N, D)."""
-    w = torch.zeros(xs.shape[1], requires_grad=True)
-    b = torch.zeros(1, requires_grad=True)
-    opt = torch.optim.LBFGS([w, b], max_iter=steps, line_search_fn="strong_wolfe")
-
-    def closure() -> torch.Tensor:
-        opt.zero_grad()
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(xs @ w + b, y) + 1e-3 * w.pow(2).sum()
-        loss.backward()
-        return loss
-
-    opt.step(closure)
-    return w.detach()
+PAIRS = 200  # counterfactual pairs per attribute, to fit the paired directions and to score all
+SYNTHETIC = "synthetic faces"  # TensorData.dataset of the renderer's faces
+BATCH = 256  # images per torch call
 
 
 @torch.no_grad()
@@ -85,27 +58,69 @@ def edit_quality(
     return rows
 
 
-def directions_for_export(
-    model, data, edit_faces: int = EDIT_FACES, judge_train: int = 12000, judge_epochs: int = 4
-) -> tuple[dict[str, list[float]] | None, str | None]:
-    """(attribute -> unit direction, markdown table) for face models; (None, None) otherwise.
+def numpy_model(model):
+    """(encode, decode) numpy callables of a torch VAE: images (N, C, H, W) -> μ (N, D) float64,
+    z (N, D) -> images (N, C, H, W) float32 in [0, 1]; batched, no gradients."""
 
-    ``edit_faces``, ``judge_train`` (training faces for the judge CNN) and ``judge_epochs``
-    trade the edit test's precision for time (tests use small values).
+    @torch.no_grad()
+    def encode(images: np.ndarray) -> np.ndarray:
+        x = torch.from_numpy(np.ascontiguousarray(images, np.float32))
+        return torch.cat([model.encode(x[i:i + BATCH])[0] for i in range(0, len(x), BATCH)]).double().numpy()
+
+    @torch.no_grad()
+    def decode(z: np.ndarray) -> np.ndarray:
+        t = torch.from_numpy(np.ascontiguousarray(z, np.float32))
+        return torch.cat([model.decode(t[i:i + BATCH]) for i in range(0, len(t), BATCH)]).numpy()
+
+    return encode, decode
+
+
+def counterfactual_choice(model, mu: np.ndarray, attrs: np.ndarray, pairs: int = PAIRS
+                          ) -> tuple[dict[str, np.ndarray], dict[str, str], list[str]]:
+    """Candidates (with ``paired``), the method each attribute keeps, and the edit table (lines)."""
+    encode, decode = numpy_model(model)
+    size = model.cfg.image_size
+    fit = [counterfactual_pairs(a, pairs, FIT_PAIRS_SEED + j, size) for j, a in enumerate(ATTR_NAMES)]
+    cands = candidate_directions(mu, attrs, [(encode(p.low), encode(p.high)) for p in fit])
+    held = [counterfactual_pairs(a, pairs, HELDOUT_SEED + 1 + j, size) for j, a in enumerate(ATTR_NAMES)]
+    result = {"name": "this model", "edits": score_methods(held, cands, encode, decode)}
+    best = best_methods(result, cands)
+    for row in result["edits"]:
+        if row["method"] == best[row["attribute"]]:
+            row["method"] += " (chosen)"
+    return cands, best, edit_lines([result], pairs)
+
+
+def directions_for_export(
+    model, data, edit_faces: int = EDIT_FACES, judge_train: int = 12000, judge_epochs: int = 4,
+    pairs: int = PAIRS,
+) -> tuple[dict[str, list[float]] | None, str | None]:
+    """(attribute -> unit direction, markdown tables) for face models; (None, None) otherwise.
+
+    ``edit_faces``, ``judge_train`` (training faces for the judge CNN), ``judge_epochs`` and
+    ``pairs`` (counterfactual pairs per attribute) trade the tests' precision for time (tests
+    use small values).
     """
     if data.train_attrs is None:
         return None, None
-    attrs = torch.from_numpy(data.train_attrs)
-    mu, _ = encode_all(model, data.train_x)
-    judge = train_classifier(data.train_x[:judge_train], attrs[:judge_train], epochs=judge_epochs)
-    test_pred = judge.predict(data.test_x)
-    test_true = torch.from_numpy(data.test_attrs)
-    judge_err = ((test_pred - test_true).abs() / ATTR_RANGE).mean(0)
-    cands = {"means": mean_difference(mu, attrs), "linear": logistic_normals(mu, attrs)}
-    quality = {k: edit_quality(model, judge, v, edit_faces=edit_faces) for k, v in cands.items()}
-    chosen: dict[str, list[float]] = {}
-    lines = [
-        f"Edit quality: {edit_faces} random faces z ~ N(0, I), decoded at z ± {EDIT_STEP:g}·d, judged by a "
+    attrs_t = torch.from_numpy(data.train_attrs)
+    mu = encode_all(model, data.train_x)[0].detach().double().numpy()  # (N, D)
+    attrs = data.train_attrs.astype(np.float64)
+    lines: list[str] = []
+    if data.dataset == SYNTHETIC:
+        cands, best, lines = counterfactual_choice(model, mu, attrs, pairs)
+        lines.append("")
+    else:
+        cands, best = candidate_directions(mu, attrs), None
+    judge = train_classifier(data.train_x[:judge_train], attrs_t[:judge_train], epochs=judge_epochs)
+    judge_err = ((judge.predict(data.test_x) - torch.from_numpy(data.test_attrs)).abs() / ATTR_RANGE).mean(0)
+    quality = {k: edit_quality(model, judge, list(torch.from_numpy(v).float()), edit_faces=edit_faces)
+               for k, v in cands.items()}
+    if best is None:  # cleaner = more change of the target per unit of change in the other three
+        best = {name: max(quality, key=lambda k, j=j: quality[k][j]["target_change"] - quality[k][j]["off_target"])
+                for j, name in enumerate(ATTR_NAMES)}
+    lines += [
+        f"Judge test: {edit_faces} random faces z ~ N(0, I), decoded at z ± {EDIT_STEP:g}·d, judged by a "
         "CNN trained on the synthetic labels (its test error per attribute, in range units: "
         + ", ".join(f"{n} {e:.3f}" for n, e in zip(ATTR_NAMES, judge_err.tolist(), strict=True)) + ").",
         "",
@@ -113,18 +128,14 @@ def directions_for_export(
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for j, name in enumerate(ATTR_NAMES):
-        # cleaner = more change of the target per unit of change in the other three
-        scores = {k: q[j]["target_change"] - q[j]["off_target"] for k, q in quality.items()}
-        best = max(scores, key=scores.get)
-        chosen[name] = [round(v, 6) for v in _unit(cands[best][j]).tolist()]
         for k, q in quality.items():
             r = q[j]
             lines.append(
                 f"| {name} | {k} | {r['success']:.1%} | {r['target_change']:+.3f} | {r['off_target']:.3f} | "
-                f"{'yes' if k == best else ''} |"
+                f"{'yes' if k == best[name] else ''} |"
             )
-    # re-normalise after rounding so validation sees unit vectors
-    for name, vec in chosen.items():
-        n = sum(v * v for v in vec) ** 0.5
-        chosen[name] = [v / n for v in vec]
+    chosen = {}
+    for j, name in enumerate(ATTR_NAMES):
+        vec = np.round(unit(cands[best[name]][j]), 6)
+        chosen[name] = (vec / np.linalg.norm(vec)).tolist()  # re-normalised after rounding: unit vectors
     return chosen, "\n".join(lines)

@@ -5,7 +5,8 @@
   values, exactly the metadata's ``metrics``).
 * Sections: files (what each holds, the TorchScript methods and its metadata file), intended
   use, out-of-scope use, limitations, data, architecture and training, test metrics, export
-  verification, attribute directions (faces), training report, licences of the weights and of
+  verification, attribute directions (faces), the fitted density and the face-quality tables
+  (faces, when the file has them), training report, licences of the weights and of
   the training data, how to cite, and a runnable onnxruntime snippet.
 
 Everything comes from the model file's metadata (:class:`ModelMeta`), so a card can be
@@ -378,8 +379,30 @@ def model_card(
     ]
     if meta.attributes:
         lines += ["## Attribute directions", ", ".join(meta.attributes), ""]
+        rechosen = "shipped (= " in meta.training.get("face_quality", "")
+        if rechosen:
+            lines += ["The directions in this file were chosen again after export, on counterfactual pairs "
+                      "(`export.density --directions`; the rows `shipped (= METHOD)` under Face quality). The "
+                      "tables of the export below scored that export's candidates, and their \"chosen\" "
+                      "column names the export's choice.", ""]
         if "edit_quality" in meta.training:
             lines += [meta.training["edit_quality"], ""]
+    density = meta.fitted_density()
+    if density is not None:
+        lines += [
+            "## Fitted density",
+            f"Random latents that decode like the data come from `density` in the metadata: {density.describe()} "
+            f"fitted to the posterior means μ of {density.points} encoded training images (ex-post density "
+            "estimation, Ghosh et al. 2019), with isotropic noise of standard deviation "
+            f"{density.residual_std:.4g} off the subspace. Sample z = mean + basisᵀ (m_k + L_k ε) + noise, "
+            "k drawn by `weights`, L_k the Cholesky factor of `covs[k]` (the game's "
+            "`latent_odyssey.game.model.density` does this, with a temperature scaling the spread). "
+            "Samples of the prior N(0, I) fall where the decoder has seen no data.",
+            "",
+        ]
+    if "face_quality" in meta.training:
+        lines += ["## Face quality", "Measured by `python -m benchmarks.face_quality` (from the ONNX files alone).", "",
+                  meta.training["face_quality"], ""]
     if has_report:
         lines += ["## Training report", f"![report]({files['report']})", ""]
     lines += [

@@ -27,6 +27,7 @@ from torch import nn
 from latent_odyssey.export.card import model_card
 from latent_odyssey.export.inputs import check_out, output_files, read_metrics
 from latent_odyssey.export.torchscript import ScriptableVAE, load_torchscript, save_torchscript
+from latent_odyssey.game.model.density import fit_density
 from latent_odyssey.game.model.modelfile import (
     DECODER_INPUT,
     DECODER_OUTPUT,
@@ -92,21 +93,45 @@ def load_trained(checkpoint: Path) -> tuple[ConvVAE, TrainConfig, dict]:
     return model.eval(), cfg, state
 
 
-def _dynamo_export(module: nn.Module, example: torch.Tensor, in_name: str, out_names: list[str], path: Path) -> None:
+def export_program(
+    module: nn.Module, example: torch.Tensor, in_name: str, out_names: list[str], optimize: bool = True,
+) -> torch.onnx.ONNXProgram:
+    """The dynamo ONNX export of ``module`` (a DecoderGraph or EncoderGraph) with a dynamic batch.
+
+    ``optimize=False`` keeps one ONNX initializer per PyTorch parameter and buffer, under its
+    own name (the optimizer folds BatchNorm into the convolutions), so that
+    ``ONNXProgram.apply_weights`` can later put another epoch's weights into the same graph
+    (live export); onnxruntime fuses the layers itself when it loads the file either way.
+    """
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         prog = torch.onnx.export(
             module, (example,), dynamo=True, input_names=[in_name], output_names=out_names,
             dynamic_shapes={"z" if in_name == DECODER_INPUT else "x": {0: torch.export.Dim("N", min=1, max=65536)}},
-            verbose=False,
+            verbose=False, optimize=optimize,
         )
     if prog is None:
         raise ExportError("torch.onnx.export returned nothing.")
-    prog.save(str(path), external_data=False)
+    return prog
 
 
-def _with_metadata(path: Path, meta: ModelMeta | None, doc: str) -> None:
+def _dynamo_export(module: nn.Module, example: torch.Tensor, in_name: str, out_names: list[str], path: Path) -> None:
+    export_program(module, example, in_name, out_names).save(str(path), external_data=False)
+
+
+def decoder_doc(name: str, latent_dim: int) -> str:
+    """The decoder file's ONNX doc string."""
+    return f"Latent Odyssey decoder {name}: z [N,{latent_dim}] -> image [N,C,H,W] in [0,1]."
+
+
+def encoder_doc(name: str, latent_dim: int) -> str:
+    """The encoder file's ONNX doc string."""
+    return f"Latent Odyssey encoder {name}: image [N,C,H,W] in [0,1] -> mu, logvar [N,{latent_dim}]."
+
+
+def with_metadata(path: Path, meta: ModelMeta | None, doc: str) -> None:
+    """Rewrite the ONNX file ``path`` with ``meta`` (None: none) as its only metadata entry."""
     model = onnx.load(str(path))
     del model.metadata_props[:]
     if meta is not None:
@@ -120,9 +145,11 @@ def _with_metadata(path: Path, meta: ModelMeta | None, doc: str) -> None:
 def build_metadata(
     name: str, cfg: TrainConfig, model: ConvVAE, data: TensorData, metrics: dict,
     encoder_file: str, attributes: dict[str, list[float]] | None = None,
-    history: list[dict] | None = None,
+    history: list[dict] | None = None, with_density: bool = False,
 ) -> ModelMeta:
-    """Encode the training set and summarise it into the model file's metadata."""
+    """Encode the training set and summarise it into the model file's metadata; with
+    ``with_density``, face models also get the density fitted to the encoded training set
+    (``game.model.density``: tens of seconds for 128-D latents, so live exports leave it out)."""
     history = history or []
     mu, _ = encode_all(model, data.train_x)  # (N, D)
     mu_np = mu.cpu().numpy().astype(np.float64)
@@ -134,6 +161,7 @@ def build_metadata(
     pick = np.sort(rng.choice(len(mu_np), size=m, replace=False))
     lo, hi = np.percentile(mu_np, PERCENTILES, axis=0)
     kind = KINDS_BY_DATASET.get(cfg.dataset, "faces")
+    density = fit_density(mu_np).to_dict() if with_density and kind == "faces" else {}
     return ModelMeta(
         name=name, kind=kind, latent_dim=d, image_shape=[cfg.model.channels, cfg.model.image_size, cfg.model.image_size],
         dataset=data.dataset, class_names=list(data.class_names),
@@ -148,10 +176,10 @@ def build_metadata(
             "beta_max": cfg.beta_max, "warmup_epochs": cfg.warmup_epochs, "loss": cfg.loss,
             "binarize": cfg.binarize, "seed": cfg.seed, "parameters": count_parameters(model),
             "epochs_completed": len(history), "train_seconds": round(sum(h.get("seconds", 0.0) for h in history), 1),
-            "mse_sigma": cfg.mse_sigma, "limit": cfg.limit,  # to re-derive the metrics from the file
-            "architecture": cfg.model.to_dict(),
+            "mse_sigma": float(torch.as_tensor(model.decoder_sigma(cfg.mse_sigma)).detach()), "limit": cfg.limit,  # to re-derive the metrics
+            "architecture": cfg.model.to_dict(), "faces_train": cfg.faces_train,
         },
-        encoder_file=encoder_file,
+        encoder_file=encoder_file, density=density,
     )
 
 
@@ -213,7 +241,8 @@ def export_checkpoint(
     attributes, edit_table = attributes_fn(model, data) if attributes_fn else (None, None)
     files = output_files(out_prefix)
     meta = build_metadata(
-        name, cfg, model, data, metrics, files["encoder"].name, attributes, state.get("history", [])
+        name, cfg, model, data, metrics, files["encoder"].name, attributes, state.get("history", []),
+        with_density=True,
     )
     if edit_table:
         meta.training["edit_quality"] = edit_table
@@ -223,10 +252,10 @@ def export_checkpoint(
         tmp = Path(tmp_s)
         staged = {k: tmp / p.name for k, p in files.items()}
         _dynamo_export(DecoderGraph(model), torch.zeros(2, d), DECODER_INPUT, [DECODER_OUTPUT], staged["decoder"])
-        _with_metadata(staged["decoder"], meta, f"Latent Odyssey decoder {name}: z [N,{d}] -> image [N,C,H,W] in [0,1].")
+        with_metadata(staged["decoder"], meta, decoder_doc(name, d))
         probe = data.test_x[:16]
         _dynamo_export(EncoderGraph(model), probe[:2], ENCODER_INPUT, list(ENCODER_OUTPUTS), staged["encoder"])
-        _with_metadata(staged["encoder"], None, f"Latent Odyssey encoder {name}: image [N,C,H,W] in [0,1] -> mu, logvar [N,{d}].")
+        with_metadata(staged["encoder"], None, encoder_doc(name, d))
         save_torchscript(model, meta, staged["torchscript"])
         errs = verify(staged["decoder"], staged["encoder"], staged["torchscript"], model, probe, meta)
         report_src = checkpoint.with_name("report.png")

@@ -3,7 +3,7 @@
 Usage::
 
     odyssey --version
-    odyssey [play] [--model NAME|PATH] [--mode navigator|odyssey|faces]
+    odyssey [play] [--model NAME|PATH | --live RUN] [--mode navigator|odyssey|faces]
                    [--provider auto|cpu|cuda] [--size WxH] [--fullscreen]
                    [--headless] [--frames N] [--screenshot PATH] [--seed S] [--image FILE]
                    [--mute]
@@ -50,7 +50,10 @@ from latent_odyssey.game.cliutil import (  # noqa: E402
     split_size,
 )
 from latent_odyssey.game.engine.app import MIN_SIZE, EngineError  # noqa: E402
+from latent_odyssey.game.engine.live import LiveReload  # noqa: E402
+from latent_odyssey.game.engine.waiting import WaitingScreen  # noqa: E402
 from latent_odyssey.game.model.imagefile import ImageFileError, read_image  # noqa: E402
+from latent_odyssey.game.model.live import live_paths  # noqa: E402
 from latent_odyssey.game.model.modelfile import ModelMeta, open_model  # noqa: E402
 from latent_odyssey.game.modes.registry import MODES  # noqa: E402
 from latent_odyssey.game.play import Game  # noqa: E402
@@ -108,6 +111,9 @@ def build_parser() -> OneSentenceParser:
     play.add_argument("--seed", type=seed_int, metavar="S", help="seed for random jumps (default: fresh each run)")
     play.add_argument("--mute", action="store_true", help="no sound (F8 toggles it in the game)")
     play.add_argument("--image", type=Path, metavar="FILE", help="encode this picture and show it (as a dropped file)")
+    play.add_argument("--live", type=Path, metavar="RUN",
+                      help="play a training run's newest epoch (odyssey-train ... --live --out RUN): the run "
+                           "folder, its live/ folder or live/model.onnx; waits for the first epoch")
     info = sub.add_parser("info", help="describe a model file", description="Print a model's metadata.")
     info.add_argument("model", metavar="MODEL", help="a shipped model name or a path to a .onnx decoder")
     commands.add_record_parser(sub)
@@ -129,7 +135,14 @@ def check_screenshot_path(path: Path) -> Path:
 def cmd_play(args: argparse.Namespace) -> int:
     if args.headless and args.frames is None:
         raise UsageError("--headless needs --frames N, since there is no window to close.")
-    if args.model is None:
+    live = live_paths(args.live) if args.live is not None else None
+    if live is not None:
+        if args.model is not None:
+            raise UsageError("--live and --model both say which model to play; give one of them.")
+        if args.live.exists() and not args.live.is_dir() and args.live.suffix != ".onnx":
+            raise UsageError(f"--live {args.live} is a file but not an .onnx model; give the run folder.")
+        path = live.model
+    elif args.model is None:
         name = DEFAULT_MODELS[args.mode]
         path = paths.find_model(name) or paths.find_model(paths.DEFAULT_MODEL)
         if path is None:
@@ -150,6 +163,18 @@ def cmd_play(args: argparse.Namespace) -> int:
         except ImageFileError as exc:
             raise UsageError(str(exc)) from None
 
+    frames, seen = args.frames, None
+    if live is not None:  # the game may start before training: wait for the first epoch's model
+        try:
+            waiting = WaitingScreen(live, args.provider, args.size, args.fullscreen, args.headless)
+        except pygame.error as exc:
+            raise UsageError(f"Cannot open a window ({exc}); try --headless --frames N.") from None
+        ready = waiting.run(frames, screenshot)
+        waiting.close()
+        if not ready:
+            return 0
+        seen = waiting.signature
+        frames = None if frames is None else max(1, frames - waiting.frames)
     try:
         engine = Game(
             path, mode=args.mode, provider=args.provider, size=args.size,
@@ -163,10 +188,12 @@ def cmd_play(args: argparse.Namespace) -> int:
         engine.shutdown()  # SDL found no display and fell back to a driver that shows nothing
         raise UsageError(NO_DISPLAY)
     install_signal_finalizers()  # SIGTERM / SIGHUP still leave playable recordings
+    if live is not None:
+        LiveReload(live, args.provider, seen=seen).attach(engine)
     if args.image is not None:
         engine.open_image(args.image)
     try:
-        engine.run(frames=args.frames, screenshot=screenshot)
+        engine.run(frames=frames, screenshot=screenshot)
     except (OSError, pygame.error) as exc:
         raise UsageError(f"Cannot write the screenshot {screenshot}: {screenshot_reason(exc)}.") from None
     return 0

@@ -154,10 +154,26 @@ def trained_face_model(tmp_path_factory) -> Path:
     def build(out: Path) -> None:
         cfg = dataclasses.replace(PRESETS["faces"], epochs=1, limit=96, faces_test=64, batch_size=32, iw_k=0)
         train(cfg, out / "run", progress=False, report=False)
-        attributes_fn = functools.partial(directions_for_export, edit_faces=16, judge_train=96, judge_epochs=1)
+        attributes_fn = functools.partial(directions_for_export, edit_faces=16, judge_train=96, judge_epochs=1,
+                                          pairs=16)
         export_checkpoint(out / "run" / "checkpoint.pt", out / "tiny-faces", attributes_fn=attributes_fn)
 
     return cached_models("faces", build) / "tiny-faces.onnx"
+
+
+@pytest.fixture(scope="session")
+def density_face_model(tmp_path_factory) -> Path:
+    """A copy of the shipped faces model whose ``density`` is fitted to its own stored encoded
+    faces (``sample_z``; no torch), so density tests do not depend on how the shipped file was made."""
+    from latent_odyssey.export.density import write_metadata
+    from latent_odyssey.game.model.density import fit_density
+    from latent_odyssey.game.model.modelfile import open_model
+
+    path = _shipped_copy(tmp_path_factory.mktemp("density-faces"), "faces")
+    _, meta = open_model(path, "cpu")
+    meta.density = fit_density(meta.sample_array()[0]).to_dict()
+    write_metadata(path, meta)
+    return path
 
 
 # ----------------------------------------------------------------------------- game tests

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pygame
 import pytest
 
+from latent_odyssey.export.density import write_metadata
 from latent_odyssey.game.engine.input import DEFAULT_CONTROLS_PATH, InputMap, InputState
 from latent_odyssey.game.engine.scene import GameContext, ModelHandle
 from latent_odyssey.game.model.decoder import Decoder
@@ -19,6 +22,7 @@ from latent_odyssey.game.modes.faces.scene import (
     STRIP_FRAMES,
     FaceStudioScene,
 )
+from latent_odyssey.game.modes.faces.view import SOURCE_COLOURS
 
 DT = 1 / 120  # the engine's fixed step
 SIZE = (1280, 720)
@@ -71,14 +75,19 @@ def mouse(kind: int, pos: tuple[int, int], **extra) -> None:
     pygame.event.post(pygame.event.Event(kind, pos=pos, **extra))
 
 
-@pytest.fixture
-def studio(exported_face_model) -> Studio:
+def open_studio(path) -> Studio:
+    """A studio on ``path`` with pygame's display and fonts up and one frame drawn."""
     pygame.display.init()
     pygame.font.init()
     pygame.event.clear()
-    s = Studio(exported_face_model)
+    s = Studio(path)
     s.frame()
     return s
+
+
+@pytest.fixture
+def studio(exported_face_model) -> Studio:
+    return open_studio(exported_face_model)
 
 
 # ----------------------------------------------------------------------------- the model file
@@ -187,6 +196,110 @@ def test_mouse_drag_on_a_slider_sets_its_value(studio):
     mouse(pygame.MOUSEMOTION, (x_at(2.0), track.top), rel=(0, 0), buttons=(0, 0, 0))
     studio.frame()
     assert scene.sliders[2] == pytest.approx(-2.0, abs=0.03), "moved after the button came up"
+
+
+# ----------------------------------------------------------------------------- random faces: source, temperature
+
+
+@pytest.fixture
+def density_studio(density_face_model) -> Studio:
+    return open_studio(density_face_model)
+
+
+def bar_colours(studio: Studio) -> set[tuple[int, int, int]]:
+    """The colours drawn in the source bar at the top of the face."""
+    bar = studio.scene.layout.source_bar
+    pixels = pygame.surfarray.array3d(studio.surface.subsurface(bar)).reshape(-1, 3)
+    return {tuple(int(v) for v in p) for p in pixels}
+
+
+def test_random_faces_come_from_the_density_and_o_cycles_the_source(density_studio):
+    studio, scene = density_studio, density_studio.scene
+    density = studio.meta.fitted_density()
+    assert scene.source == "density" and list(scene.sources) == ["density", "prior", "encoded"]
+    np.testing.assert_allclose(scene.z, density.sample(1, np.random.default_rng(7))[0])  # the seed's first face
+    assert SOURCE_COLOURS["density"] in bar_colours(studio)
+    for expected in ("prior", "encoded", "density"):
+        studio.tap(pygame.K_o)
+        studio.frame(int(0.5 / DT))
+        assert scene.source == expected and scene.anim is None
+        source, draw, base = scene.face_draw
+        assert source == expected
+        np.testing.assert_allclose(scene.z, scene.sources[expected].latents(draw, 1.0)[0])
+        assert SOURCE_COLOURS[expected] in bar_colours(studio)
+        assert any("Random faces from the" in text for text, _ in studio.ctx.notices)
+    def in_subspace(z: np.ndarray) -> float:  # share of the spread in the data's principal subspace
+        x = z - density.mean
+        return float(((x @ density.basis.T) ** 2).sum() / (x ** 2).sum())
+
+    assert in_subspace(density.sample(400, 0)) > 0.9 > 0.3 > in_subspace(scene.sources["prior"].sample(400, 0))
+
+
+def test_clicking_the_source_bar_switches_the_source(density_studio):
+    studio, scene = density_studio, density_studio.scene
+    bar = scene.layout.source_bar
+    assert bar.w >= 150 and scene.layout.face.contains(bar)
+    mouse(pygame.MOUSEBUTTONDOWN, bar.center, button=1)
+    studio.frame()
+    mouse(pygame.MOUSEBUTTONUP, bar.center, button=1)
+    studio.frame()
+    assert scene.source == "prior"
+
+
+def test_the_temperature_keys_remake_the_same_face_narrower_or_wider(density_studio):
+    studio, scene = density_studio, density_studio.scene
+    density = studio.meta.fitted_density()
+    _, draw, _ = scene.face_draw
+    key_down(pygame.K_d)
+    studio.frame(30)  # a slider moved: it stays through temperature changes
+    key_up(pygame.K_d)
+    studio.frame()
+    sliders = scene.sliders.copy()
+    studio.tap(pygame.K_RIGHTBRACKET)
+    studio.frame(int(0.3 / DT))
+    assert scene.temperature == pytest.approx(1.1)
+    np.testing.assert_allclose(scene.state.base, density.latents(draw, 1.1)[0], atol=1e-9)
+    np.testing.assert_allclose(scene.sliders, sliders)
+    for _ in range(15):  # down to 0: the face of its component's mean
+        studio.tap(pygame.K_LEFTBRACKET)
+    studio.frame(int(0.3 / DT))
+    assert scene.temperature == 0.0
+    np.testing.assert_allclose(scene.state.base, density.mean + density.mixture.means[draw.component[0]] @ density.basis,
+                               atol=1e-9)
+    assert any("lowest" in text for text, _ in studio.ctx.notices)
+    snap = scene.snapshot()
+    assert snap["source"] == "density" and snap["temperature"] == 0.0
+    studio.tap(pygame.K_r)  # the next random face is drawn at the temperature too
+    studio.frame(int(0.5 / DT))
+    _, draw2, _ = scene.face_draw
+    np.testing.assert_allclose(scene.z, density.latents(draw2, 0.0)[0])
+    scene.restore({**snap, "source": "prior", "temperature": 0.7})
+    assert scene.source == "prior" and scene.temperature == 0.7
+    scene.restore({**snap, "source": "nonsense", "temperature": 99})
+    assert scene.source == "prior" and scene.temperature == 0.7
+
+
+def test_without_a_density_the_studio_starts_from_encoded_faces(exported_face_model, tmp_path):
+    for suffix in (".onnx", ".encoder.onnx"):
+        shutil.copyfile(exported_face_model.with_name("faces" + suffix), tmp_path / ("faces" + suffix))
+    _, meta = open_model(tmp_path / "faces.onnx", "cpu")
+    meta.density = {}  # a face model exported before densities
+    write_metadata(tmp_path / "faces.onnx", meta)
+    studio = open_studio(tmp_path / "faces.onnx")
+    scene = studio.scene
+    assert scene.source == "encoded" and list(scene.sources) == ["prior", "encoded"]
+    samples, _ = meta.sample_array()
+    assert np.min(np.abs(samples - scene.z).max(axis=1)) < 1e-6  # one of the stored faces
+    studio.tap(pygame.K_RIGHTBRACKET)
+    assert scene.temperature == 1.0
+    assert any("does not change" in text for text, _ in studio.ctx.notices)
+
+
+def test_help_names_the_source_and_temperature_keys(density_studio):
+    rows = FaceStudioScene.help_rows(density_studio.input)
+    text = {what: keys for what, keys, _ in rows}
+    assert "O" in text["Random faces from: fitted density / N(0, I) / encoded"]
+    assert "[" in text["Lower temperature of random faces"] and "]" in text["Higher temperature of random faces"]
 
 
 # ----------------------------------------------------------------------------- slots and morph

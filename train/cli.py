@@ -3,6 +3,10 @@
 Example smoke run::
 
     odyssey-train mnist-2d --data-dir ../shared/data/mnist --epochs 1 --limit 2000 --out runs/smoke
+
+On several processes (DistributedDataParallel; ``train.distributed``), the same command under torchrun::
+
+    torchrun --nproc_per_node=2 -m latent_odyssey.train mnist-2d --out runs/ddp
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from latent_odyssey.game.cliutil import (
@@ -17,12 +23,12 @@ from latent_odyssey.game.cliutil import (
     Stopped,
     int_at_least,
     non_negative_float,
-    run_cli,
     seed_int,
     signal_name,
     stop_on_signals,
 )
-from latent_odyssey.train.config import PRESETS
+from latent_odyssey.train import distributed
+from latent_odyssey.train.config import PRESETS, TrainConfig
 
 MAX_IW_K = 20_000  # importance samples per image: the estimate decodes 20,000 images per batch
 
@@ -55,13 +61,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="output folder (default runs/PRESET)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--live", action="store_true",
+                   help="after every epoch write a playable OUT/live/model.onnx (watch with: odyssey --live OUT)")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``odyssey-train``: every failure is one sentence and an exit status."""
-    args = build_parser().parse_args(argv)
-    return run_cli("odyssey-train", lambda: run(args))
+    """Entry point of ``odyssey-train``: every failure is one sentence and an exit status
+    (under torchrun, said once, by rank 0)."""
+    return distributed.run_cli_once("odyssey-train", lambda: run(build_parser().parse_args(argv)))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -88,13 +96,28 @@ def run(args: argparse.Namespace) -> int:
                             f"it or choose another --out, so that it is not overwritten.")
     stop_on_signals()  # SIGTERM / SIGHUP raise Stopped, which cleans up like Ctrl-C does
     try:
-        metrics = train(cfg, out, data_dir=args.data_dir, resume=args.resume, progress=not args.no_progress)
+        with _live(args.live and distributed.speaks(), out, cfg, args.resume) as on_epoch:
+            metrics = train(cfg, out, data_dir=args.data_dir, resume=args.resume, progress=not args.no_progress,
+                            on_epoch=on_epoch)
     except KeyboardInterrupt:
         raise Stopped(signal.SIGINT, _stopped_message("Interrupted", out)) from None
     except Stopped as exc:
         raise Stopped(exc.signum, _stopped_message(f"Stopped by {signal_name(exc.signum)}", out)) from None
-    print(_summary(metrics, out))
+    if metrics:  # rank 0 (the other ranks of a torchrun job return no metrics)
+        print(_summary(metrics, out))
     return 0
+
+
+@contextmanager
+def _live(live: bool, out: Path, cfg: TrainConfig, resume: bool) -> Iterator[Callable | None]:
+    """``--live``: a ``train.live.LiveExport`` hook around training; else no hook."""
+    if not live:
+        yield None
+        return
+    from latent_odyssey.train.live import LiveExport
+
+    with LiveExport(out, cfg).running(resume) as hook:
+        yield hook
 
 
 def _stopped_message(what: str, out: Path) -> str:

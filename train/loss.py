@@ -13,19 +13,21 @@ import torch
 import torch.nn.functional as F
 
 
-def recon_nats(raw: torch.Tensor, x: torch.Tensor, loss: str, mse_sigma: float) -> torch.Tensor:
+def recon_nats(raw: torch.Tensor, x: torch.Tensor, loss: str, mse_sigma: float | torch.Tensor) -> torch.Tensor:
     """Negative log-likelihood per image, (N,).
 
     raw: decoder output (N, C, H, W): Bernoulli logits for ``bce``, Tanh mean in [-1, 1] for
     ``mse``; x: targets (N, C, H, W) in [0, 1].
-    ``mse`` is a Gaussian with fixed std ``mse_sigma`` (in [0, 1] pixel units), including its
+    ``mse`` is a Gaussian with std ``mse_sigma`` (in [0, 1] pixel units; a float, or a scalar
+    tensor when the decoder learns it, see ``ConvVAE.decoder_sigma``), including its
     normalising constant, so it is a true NLL in nats.
     """
     if loss == "bce":
         nll = F.binary_cross_entropy_with_logits(raw, x, reduction="none")
     elif loss == "mse":
         mean = (raw + 1.0) * 0.5
-        nll = 0.5 * ((x - mean) / mse_sigma) ** 2 + math.log(mse_sigma * math.sqrt(2 * math.pi))
+        sigma = torch.as_tensor(mse_sigma, dtype=raw.dtype, device=raw.device)
+        nll = 0.5 * ((x - mean) / sigma) ** 2 + torch.log(sigma) + 0.5 * math.log(2 * math.pi)
     else:
         raise ValueError(f"Unknown loss {loss!r}; use bce or mse.")
     return nll.flatten(1).sum(1)

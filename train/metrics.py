@@ -42,7 +42,7 @@ def elbo_parts(
         mu, lv = model.encode(xb)
         eps = torch.randn(mu.shape, generator=gen, device=mu.device)
         z = mu + torch.exp(0.5 * lv) * eps
-        recs.append(recon_nats(model.decode_raw(z), xb, loss, mse_sigma))
+        recs.append(recon_nats(model.decode_raw(z), xb, loss, model.decoder_sigma(mse_sigma)))
         kls.append(kl_per_dim(mu, lv))
     return torch.cat(recs), torch.cat(kls)
 
@@ -89,7 +89,7 @@ def iw_log_likelihood(
         log_pz = (-0.5 * z.pow(2) - 0.5 * math.log(2 * math.pi)).sum(-1)  # (k, B)
         raw = model.decode_raw(z.reshape(-1, z.shape[-1]))  # (k*B, C, H, W)
         xk = xb.unsqueeze(0).expand(k, *xb.shape).reshape(-1, *xb.shape[1:])
-        log_px = -recon_nats(raw, xk, loss, mse_sigma).reshape(k, -1)  # (k, B)
+        log_px = -recon_nats(raw, xk, loss, model.decoder_sigma(mse_sigma)).reshape(k, -1)  # (k, B)
         w = log_px + log_pz - log_q
         total += float((torch.logsumexp(w, 0) - log_k).sum())
     return total / len(x)

@@ -8,6 +8,13 @@ Presets (``PRESET_CONFIGS``), all built by :func:`build_model` as one ``ConvVAE`
 * ``vae2d``  MNIST-like 28x28 grey -> 2-D latent, about 1.3M parameters.
 * ``vae3d``  deeper encoder with BatchNorm -> 3-D latent, about 2M parameters.
 * ``face``   64x64 RGB, 5-layer conv encoder with BatchNorm -> 128-D latent, Tanh output.
+* ``face-sharp``  the same encoder, a decoder with a residual block after every upsampling and
+  a *learned* decoder standard deviation σ (a σ-VAE: Rybkin, Daniilidis & Levine, "Simple and
+  Effective VAE Training with Calibrated Decoders", ICML 2021). A Gaussian decoder with a fixed
+  σ = 0.1 weighs reconstruction far too little against the KL term for 64x64 faces, which is
+  why its decodes are soft; learning σ (one scalar, trained with the ELBO, bounded below by
+  ``MIN_DECODER_SIGMA``) lets the likelihood find its own balance, and the ELBO stays honest
+  (σ is a parameter of p(x|z), the same at test time).
 
 Images enter the encoder in [0, 1]. ``decode_raw`` returns the decoder's pre-image output
 (logits for ``sigmoid`` models, a Tanh value in [-1, 1] for ``tanh`` models); ``decode``
@@ -16,6 +23,7 @@ maps it to an image in [0, 1], which is what export writes into the ONNX graph.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -35,6 +43,8 @@ class ModelConfig:
     hidden: int = 200  # width of the fully connected layer
     batchnorm: bool = False
     output: str = "sigmoid"  # sigmoid (Bernoulli logits) | tanh (Gaussian mean in [-1, 1])
+    res_blocks: int = 0  # residual 3x3 blocks after each decoder upsampling (capacity)
+    learned_sigma: bool = False  # Gaussian decoder σ learned (σ-VAE) instead of TrainConfig.mse_sigma
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -49,7 +59,29 @@ PRESET_CONFIGS: dict[str, ModelConfig] = {
         arch="face", latent_dim=128, channels=3, image_size=64,
         conv=[32, 64, 128, 128, 256], hidden=512, batchnorm=True, output="tanh",
     ),
+    "face-sharp": ModelConfig(
+        arch="face", latent_dim=128, channels=3, image_size=64,
+        conv=[32, 64, 128, 128, 256], hidden=512, batchnorm=True, output="tanh",
+        res_blocks=1, learned_sigma=True,
+    ),
 }
+MIN_DECODER_SIGMA = 1e-3  # floor of a learned decoder σ, in [0, 1] pixel units (1/4 of a grey level)
+INIT_DECODER_SIGMA = 0.1  # a learned σ starts at the fixed-σ models' value
+
+
+class ResBlock(nn.Module):
+    """x + conv3x3(LReLU(norm(conv3x3(x)))), shape-preserving (N, C, H, W)."""
+
+    def __init__(self, cfg: ModelConfig, width: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(width, width, 3, 1, 1), _norm(cfg, width), nn.LeakyReLU(0.2),
+            nn.Conv2d(width, width, 3, 1, 1), _norm(cfg, width),
+        )
+        self.act = nn.LeakyReLU(0.2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(x + self.body(x))  # (N, C, H, W)
 
 
 def _norm(cfg: ModelConfig, width: int) -> nn.Module:
@@ -90,10 +122,20 @@ class ConvVAE(nn.Module):
             dec += [nn.ConvTranspose2d(widths[0], widths[0], 3, 1, 1), _norm(cfg, widths[0]), nn.LeakyReLU(0.2)]
         for w_in, w_out in zip(widths, widths[1:], strict=False):
             dec += [nn.ConvTranspose2d(w_in, w_out, 4, 2, 1), _norm(cfg, w_out), nn.LeakyReLU(0.2)]
+            dec += [ResBlock(cfg, w_out) for _ in range(cfg.res_blocks)]
         dec.append(nn.ConvTranspose2d(widths[-1], cfg.channels, 4, 2, 1))
         if cfg.output == "tanh":
             dec.append(nn.Tanh())
         self.decoder = nn.Sequential(*dec)
+        if cfg.learned_sigma:  # log σ of the Gaussian decoder, a parameter of p(x|z)
+            self.log_sigma = nn.Parameter(torch.tensor(math.log(INIT_DECODER_SIGMA)))
+
+    def decoder_sigma(self, fixed: float) -> torch.Tensor | float:
+        """The Gaussian decoder's σ: the learned one (bounded below by MIN_DECODER_SIGMA) for
+        ``learned_sigma`` models, else ``fixed`` (TrainConfig.mse_sigma)."""
+        if not self.cfg.learned_sigma:
+            return fixed
+        return self.log_sigma.exp().clamp_min(MIN_DECODER_SIGMA)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """x (N, C, H, W) in [0, 1] -> mu, logvar (N, D)."""

@@ -22,7 +22,7 @@ such as the image look stay as the player has them now), so Face Studio slots, a
 a Navigator position survive a trip to another mode.
 
 Frame contract (``loop_once``): events -> ``input.begin_frame`` + ``process_event`` ->
-global actions -> top scene ``handle`` -> fixed-step ``update`` (``FIXED_DT_S``) ->
+global actions -> ``frame_hooks`` -> top scene ``handle`` -> fixed-step ``update`` (``FIXED_DT_S``) ->
 scene ``draw`` -> ``frame_listeners(surface, time_s)`` -> HUD -> flip. Pass ``dt`` to step
 the simulation by a known amount without sleeping (tests, benchmarks, ``--headless``).
 
@@ -31,7 +31,11 @@ The engine knows no mode: the modes it offers are passed in as ``{name: ModeScen
 then ``enter(ctx)``; the engine calls only the scene protocol (``engine.scene.ModeScene``):
 ``supports(meta)``, ``help_rows(inp)``, ``title``, ``fills_screen``.
 
-Hooks for the layers above (capture): ``frame_listeners`` get ``(surface, time_s)`` after the
+``swap_model(handle)`` puts a newer version of the model on screen (live training,
+``engine.live``) without restarting: the mode's ``swap_model`` carries on with it.
+
+Hooks for the layers above (capture, live reload): ``frame_hooks`` run every frame after the
+global actions and before the scene's ``handle``; ``frame_listeners`` get ``(surface, time_s)`` after the
 scenes (overlays included) are drawn and before the HUD, every frame; ``overlay_drawers`` run
 after the HUD (on screen, never in recordings: the REC indicator); ``global_handlers`` bind
 extra global actions (``record``); ``shutdown_hooks`` run in ``shutdown()``, which always
@@ -57,10 +61,15 @@ from latent_odyssey.game.engine.hud import Hud
 from latent_odyssey.game.engine.input import InputState, load_controls
 from latent_odyssey.game.engine.learn import LONG_PRESS_S, Experiment, LearnOverlay
 from latent_odyssey.game.engine.overlay import HelpOverlay, PauseOverlay
-from latent_odyssey.game.engine.scene import GameContext, ModelHandle, ModeScene, Scene, SceneStack
-from latent_odyssey.game.model.decoder import Decoder
-from latent_odyssey.game.model.modelfile import ModelFileError, ModelMeta, open_encoder, open_model
-from latent_odyssey.game.model.providers import provider_label
+from latent_odyssey.game.engine.scene import (
+    GameContext,
+    ModelHandle,
+    ModeScene,
+    Scene,
+    SceneStack,
+    open_handle,
+)
+from latent_odyssey.game.model.modelfile import ModelFileError, ModelMeta, open_model
 
 FALLBACK_MODE = "navigator"
 FPS_CAP = 60  # frames per second when running on the real clock
@@ -99,16 +108,6 @@ def save_png(surface: pygame.Surface, path: Path) -> Path:
     return path
 
 
-def open_handle(path: Path, provider: str) -> ModelHandle:
-    """Open a decoder file (and its encoder when present) into a ModelHandle."""
-    session, meta = open_model(Path(path), provider)
-    try:
-        encoder = open_encoder(Path(path), meta, provider)
-    except ModelFileError:
-        encoder = None  # the decoder alone is enough to play
-    return ModelHandle(Path(path), meta, Decoder(session, meta), encoder, provider_label(session))
-
-
 class Engine:
     """Owns the window, the model, the input state and the scene stack."""
 
@@ -137,6 +136,7 @@ class Engine:
         self.overlay_drawers: list[FrameListener] = []  # after the HUD: shown, never recorded
         self.global_handlers: dict[str, Callable[[], None]] = {}
         self.shutdown_hooks: list[Callable[[], None]] = []  # run first in shutdown()
+        self.frame_hooks: list[Callable[[], None]] = []  # every frame, before the scene's handle
         self.modes = dict(modes)
         self.hud = Hud()
         self.stack = SceneStack()
@@ -323,6 +323,28 @@ class Engine:
         pygame.display.set_caption(f"{WINDOW_TITLE} - {handle.meta.name}")
         return True
 
+    def swap_model(self, handle: ModelHandle) -> bool:
+        """Make ``handle``, a newer version of the model on screen (the next epoch of a live
+        training run), the model, and let the mode carry on with it (``ModeScene.swap_model``,
+        which makes no toasts); overlays stay open. A mode that cannot show it or fails to
+        carry on starts afresh (False)."""
+        self.ctx.model = handle
+        self._meta_cache[self._key(handle.path)] = handle.meta
+        pygame.display.set_caption(f"{WINDOW_TITLE} - {handle.meta.name}")
+        scene, cls = self.mode_scene, self.modes.get(self.mode_name)
+        if scene is None or cls is None or mode_reason(cls, handle.meta):
+            self._start_mode(FALLBACK_MODE if cls is None or mode_reason(cls, handle.meta) else self.mode_name)
+            return False
+        before = list(self.ctx.notices)
+        try:
+            scene.swap_model()
+        except Exception as exc:  # a mode that cannot carry on starts again on the new model
+            self._start_mode(self.mode_name)
+            self.ctx.notify(f"{self.title(self.mode_name)} started afresh on the new model ({type(exc).__name__}: {exc}).")
+            return False
+        self.ctx.notices[:] = before
+        return True
+
     def next_model(self) -> bool:
         """Cycle to the next decoder in the model folders that the current mode can show;
         the mode stays (a mode that only one model suits says so)."""
@@ -494,6 +516,8 @@ class Engine:
         for event in pygame.event.get():
             self._route_event(event)
         self._global_actions()
+        for hook in list(self.frame_hooks):
+            hook()
         if self.running and self.stack.top is not None:
             self.stack.top.handle(self.input)
             self.stack.prune()

@@ -138,7 +138,8 @@ def unsharp(x: np.ndarray, amount: float) -> np.ndarray:
 # ---------------------------------------------------------------------------- the ink curve
 
 
-def _is_grey(img: np.ndarray) -> bool:
+def is_grey(img: np.ndarray) -> bool:
+    """Whether an (H, W, 3) image is grey (its three channels equal)."""
     return bool(np.array_equal(img[..., 0], img[..., 1]) and np.array_equal(img[..., 0], img[..., 2]))
 
 
@@ -203,17 +204,23 @@ def crisp(img: np.ndarray, size: tuple[int, int], style: InkStyle) -> pygame.Sur
     the edges; a big cubic in numpy would cost several ms).
     """
     img = np.asarray(img)
-    if _is_grey(img):
-        g = np.ascontiguousarray(ink_intensity(img, size, style))  # (h, w)
-        surf = pygame.image.frombuffer(g.tobytes(), (g.shape[1], g.shape[0]), "P")
-        surf.set_palette(GREY_PALETTE)
-        return surf
+    if is_grey(img):
+        return grey_surface(ink_intensity(img, size, style))
     h, w = img.shape[:2]
     mid = (min(int(size[0]), COLOUR_CUBIC_FACTOR * w), min(int(size[1]), COLOUR_CUBIC_FACTOR * h))
     x = unsharp(img.astype(np.float32) / 255.0, style.sharpen)  # (H, W, 3)
     up = np.stack([resample(x[:, :, c], mid) for c in range(3)], axis=2)  # (h', w', 3)
     surf = rgb_surface(np.clip(up * 255.0 + 0.5, 0.0, 255.0).astype(np.uint8))
     return surf if mid == tuple(size) else pygame.transform.smoothscale(surf, tuple(size))
+
+
+def grey_surface(grey8: np.ndarray) -> pygame.Surface:
+    """uint8 (h, w) grey levels -> a new 8-bit grey pygame Surface (w, h) (``crisp``'s output
+    for grey images; ``ink_intensity`` can run on another thread, this on the one drawing)."""
+    g = np.ascontiguousarray(grey8)
+    surf = pygame.image.frombuffer(g.tobytes(), (g.shape[1], g.shape[0]), "P")
+    surf.set_palette(GREY_PALETTE)
+    return surf
 
 
 def rgb_surface(rgb8: np.ndarray) -> pygame.Surface:
@@ -228,7 +235,7 @@ def enlarged(img: np.ndarray, size: tuple[int, int], look: str, style: InkStyle 
     None: PHOTO for colour images, SOFT_INK for grey ones (prefer ``style_for(meta)``)."""
     size = (max(1, int(size[0])), max(1, int(size[1])))
     if style is None:
-        style = SOFT_INK if _is_grey(img) else PHOTO
+        style = SOFT_INK if is_grey(img) else PHOTO
     if look == "crisp" and (size[0] > img.shape[1] or size[1] > img.shape[0]):
         return crisp(img, size, style)
     src = rgb_surface(img)

@@ -12,8 +12,9 @@ A scene is a mode (navigator, odyssey, faces) or an overlay (help, pause) with f
 
 A mode is a :class:`ModeScene`, which adds the protocol the engine and the capture layer use
 (and nothing else of a mode's): ``title``, ``fills_screen``, ``supports(meta)``,
-``help_rows(inp)``, ``latent()``, ``snapshot()``, ``restore(state, dt)``, ``freeze()`` and
-``open_image(path)`` (a dropped file or ``--image``; the default says the mode cannot).
+``help_rows(inp)``, ``latent()``, ``snapshot()``, ``restore(state, dt)``, ``freeze()``,
+``open_image(path)`` (a dropped file or ``--image``; the default says the mode cannot) and
+``swap_model()`` (a new epoch of a live training run; the default restarts and restores).
 
 Only the top scene handles input and updates; drawing starts at the highest opaque scene
 and goes up, so overlays draw over the mode below them.
@@ -34,8 +35,9 @@ from latent_odyssey.game.engine.audio import Audio
 from latent_odyssey.game.engine.imaging import DEFAULT_LOOK, LOOK_NAMES, LOOKS, next_look
 from latent_odyssey.game.engine.input import InputState
 from latent_odyssey.game.model.decoder import Decoder
-from latent_odyssey.game.model.modelfile import ModelMeta
+from latent_odyssey.game.model.modelfile import ModelFileError, ModelMeta, open_encoder, open_model
 from latent_odyssey.game.model.posterior import EncodeError, Posterior, encode_file
+from latent_odyssey.game.model.providers import provider_label
 
 
 @dataclass
@@ -47,6 +49,17 @@ class ModelHandle:
     decoder: Decoder
     encoder: object | None  # onnxruntime.InferenceSession or None
     provider: str  # "CPU" | "CUDA"
+
+
+def open_handle(path: Path, provider: str) -> ModelHandle:
+    """Open a decoder file (and its encoder when present) into a ModelHandle; a bad decoder
+    raises ModelFileError (one sentence), a bad encoder is left out."""
+    session, meta = open_model(Path(path), provider)
+    try:
+        encoder = open_encoder(Path(path), meta, provider)
+    except ModelFileError:
+        encoder = None  # the decoder alone is enough to play
+    return ModelHandle(Path(path), meta, Decoder(session, meta), encoder, provider_label(session))
 
 
 @dataclass
@@ -138,6 +151,8 @@ class ModeScene(Scene, ABC):
     * ``open_image(path)``: the player dropped an image file (or passed ``--image``); a mode
       that can use it encodes it with ``encode_image`` (which already told the player, in
       one sentence, why a bad file cannot be used) and leaves everything else as it was
+    * ``swap_model()``: ``ctx.model`` is a newer version of the same model (live training);
+      the default restarts the scene and restores its snapshot
     """
 
     title: ClassVar[str] = "Mode"
@@ -175,6 +190,17 @@ class ModeScene(Scene, ABC):
     def start_experiment(self, name: str) -> bool:
         """Start the Learn panel's experiment ``name``; False: this mode has none by that name."""
         return False
+
+    def swap_model(self) -> None:
+        """``ctx.model`` has just become a newer version of the model this scene shows (live
+        training: the next epoch of the same run); carry on with it where the player is. The
+        default starts the scene again on the new model and ``restore``-s its ``snapshot()``
+        (the ship's pose, the sliders, ...); decode caches start empty with the new decoder. A
+        mode with a smoother way overrides this (the Navigator glides its map)."""
+        state = self.snapshot()
+        self.exit()
+        self.enter(self.ctx)
+        self.restore(state)
 
     def open_image(self, path: Path) -> None:
         """A dropped image file: this mode cannot use one (modes that can override this)."""

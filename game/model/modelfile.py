@@ -25,6 +25,9 @@ Contract
   attributes              {name: [D] unit direction} (faces; may be empty)
   metrics                 dict of test metrics; ``training`` dict of settings
   encoder_file            str, the encoder's file name beside the decoder (may be "")
+  density                 optional: the density fitted to the encoded training set
+                          (``game/model/density.py``: a Gaussian mixture in the principal
+                          subspace of μ); ``{}`` when the file has none
   ======================  ===================================================================
 
 Reading validates everything and raises :class:`ModelFileError` with one sentence naming the
@@ -42,6 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from latent_odyssey.game.cliutil import EXIT_FAILURE, InputError
+from latent_odyssey.game.model.density import Density, check_density
 from latent_odyssey.game.model.providers import make_session
 
 METADATA_KEY = "latent_odyssey"
@@ -82,6 +86,7 @@ class ModelMeta:
     metrics: dict = field(default_factory=dict)
     training: dict = field(default_factory=dict)
     encoder_file: str = ""
+    density: dict = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
 
     # ----- convenient numpy views (not serialised) -----
@@ -105,8 +110,16 @@ class ModelMeta:
     def attribute_array(self, name: str) -> np.ndarray:
         return np.asarray(self.attributes[name], dtype=np.float32)
 
+    def fitted_density(self) -> Density | None:
+        """The density fitted to the encoded training set, or None when the file has none."""
+        return Density.from_dict(self.density) if self.density else None
+
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        """The metadata JSON (``density`` only when the model has one, as files before it)."""
+        raw = asdict(self)
+        if not raw["density"]:
+            del raw["density"]
+        return json.dumps(raw, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str, source: str = "model") -> ModelMeta:
@@ -142,7 +155,7 @@ class ModelMeta:
                 raise bad(f"{name} is not a string")
         if not isinstance(self.class_names, list) or not all(isinstance(c, str) for c in self.class_names):
             raise bad("class_names is not a list of strings")
-        for name in ("attributes", "metrics", "training"):
+        for name in ("attributes", "metrics", "training", "density"):
             if not isinstance(getattr(self, name), dict):
                 raise bad(f"{name} is not a JSON object")
         if self.encoder_file and (
@@ -180,6 +193,10 @@ class ModelMeta:
             norm = math.sqrt(sum(v * v for v in vec))
             if abs(norm - 1.0) > 1e-3:
                 raise bad(f"attribute direction {attr} is not a unit vector (norm {norm:.4f})")
+        if self.density:
+            problem = check_density(self.density, d)
+            if problem:
+                raise bad(problem)
 
 
 _REQUIRED = {

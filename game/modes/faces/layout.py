@@ -20,6 +20,8 @@ END_LABEL_PX = 72  # room right of the tracks for the high-end label ("masculine
 COMPACT_ROW_PX = 66  # attribute rows lower than this put name and value on one line
 COL_GAP_PX = 10  # between grid columns
 STRIP_GAP_PX = 8  # between strip frames
+SOURCE_BAR_PX = (360, 28)  # the source bar at the top of the face: widest, height
+SOURCE_BAR_MIN_PX = 150  # narrower faces get no source bar
 
 
 @dataclass
@@ -47,6 +49,7 @@ class Layout:
     header: pygame.Rect
     face_panel: pygame.Rect
     face: pygame.Rect
+    source_bar: pygame.Rect  # where random faces come from, at the top of the face (0 wide: none)
     attrs: pygame.Rect
     slots: pygame.Rect
     strip: pygame.Rect
@@ -69,6 +72,9 @@ class Layout:
         side = max(16, min(face_panel.w, face_panel.h) - 24)
         face = pygame.Rect(0, 0, side, side)
         face.center = face_panel.center
+        bar_w = min(SOURCE_BAR_PX[0], face.w - 2 * 52)  # clear of the slot badge at the top left
+        source_bar = pygame.Rect(0, 0, bar_w if bar_w >= SOURCE_BAR_MIN_PX else 0, SOURCE_BAR_PX[1])
+        source_bar.midtop = (face.centerx, face.top + 12)
         attrs = pygame.Rect(right_x, top, right_w, upper_h)
         slots = pygame.Rect(m, top + upper_h + gap, left_w, bottom_h)
         strip = pygame.Rect(right_x, slots.top, right_w, bottom_h)
@@ -116,5 +122,5 @@ class Layout:
             strip_cells.append([pygame.Rect(fx0 + i * (frame + STRIP_GAP_PX), y, frame, frame)
                                 for i in range(STRIP_FRAMES)])
         return cls((w, h), grid, row_h < COMPACT_ROW_PX, end_labels, pygame.Rect(0, 0, w, HEADER_PX),
-                   face_panel, face, attrs, slots,
+                   face_panel, face, source_bar, attrs, slots,
                    strip, rows, columns, slot_rects, strip_cells)

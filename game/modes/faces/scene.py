@@ -1,7 +1,8 @@
 """The Face Morphing Studio: edit a face along attribute directions, keep two faces, morph.
 
-The face on screen is ``z = base + Σ s_i · d_i``: ``base`` is a latent drawn from the prior
-N(0, I), ``d_i`` are the model's unit attribute directions (``meta.attributes``: smile, age,
+The face on screen is ``z = base + Σ s_i · d_i``: ``base`` is a random latent from the chosen
+source (the density fitted to the encoded training set when the model file has one, else the
+encoded training faces; ``state.face_sources``), ``d_i`` are the model's unit attribute directions (``meta.attributes``: smile, age,
 gender, glasses for the shipped faces model) and ``s_i`` the sliders, from ``SLIDER_MIN`` to
 ``SLIDER_MAX``.
 
@@ -11,7 +12,14 @@ Controls (named actions and axes; rebind them in assets/controls.toml, F1 shows 
   ``SLIDER_UNITS_PER_S`` at full deflection. Mouse: press on a slider and drag.
 * ``attr_next`` / ``attr_prev`` (S/W, Down/Up, D-pad down/up): select the attribute.
 * ``random`` (R / Y): glide to a new random face (a seeded ``numpy.random.Generator``,
-  ``ctx.seed``); the sliders go back to 0.
+  ``ctx.seed``) from the chosen source; the sliders go back to 0.
+* ``sample_source`` (O, or a click on the source bar at the top of the face): where random
+  faces come from, in turn: the fitted density, the prior N(0, I), the encoded training faces
+  (those the file has); a new face from the new source glides in.
+* ``temperature_down`` / ``temperature_up`` ([ / ]): the temperature of density and prior
+  samples, ``TEMPERATURE_STEP`` a press from ``TEMPERATURE_LOW`` to ``TEMPERATURE_HIGH`` (1: as
+  fitted; 0: the density's component means, the prior's mean). A random face on screen is made
+  again at the new temperature from its own random numbers, so it stays the same face.
 * ``reset_face`` (Backspace / X): glide all sliders back to 0.
 * ``save_a`` / ``save_b`` (1 / 2, shoulders): store the face in slot A / B. Clicking a slot
   loads its face (clicking an empty one stores the face there).
@@ -50,6 +58,7 @@ import pygame
 
 from latent_odyssey.game.engine.input import InputState
 from latent_odyssey.game.engine.scene import GameContext, ModeScene, state_array, worded_help_rows
+from latent_odyssey.game.model.density import Draw
 from latent_odyssey.game.model.modelfile import ModelMeta
 from latent_odyssey.game.model.morph import ease_in_out, interpolate
 from latent_odyssey.game.modes.faces.layout import Layout
@@ -58,11 +67,17 @@ from latent_odyssey.game.modes.faces.state import (
     SLIDER_MAX,
     SLIDER_MIN,
     STRIP_FRAMES,
+    TEMPERATURE_DEFAULT,
+    TEMPERATURE_HIGH,
+    TEMPERATURE_LOW,
+    TEMPERATURE_STEP,
     Anim,
     FaceState,
     Slot,
-    face_base,
+    default_source,
+    face_sources,
     slider_directions,
+    uses_temperature,
 )
 from latent_odyssey.game.modes.faces.view import FaceStudioView
 
@@ -72,6 +87,7 @@ MORPH_S = 2.0  # one A -> B morph
 RANDOM_GLIDE_S = 0.35  # glide to a new random face
 SMILE_SWEEP_S = 4.0  # the Learn panel's experiment: the smile slider from -3 to +3
 RESET_GLIDE_S = 0.25  # glide of the sliders back to 0
+TEMPERATURE_GLIDE_S = 0.2  # glide of a random face to its new temperature
 SAME_FACE_ATOL = 1e-6  # latents closer than this (max abs) count as the same face
 
 # (action or axis, what it does in the Face Studio) for the help overlay, in reading order
@@ -80,6 +96,9 @@ HELP_TEXT = (
     ("attr_next", "Select the next attribute"),
     ("attr_prev", "Select the previous attribute"),
     ("random", "A new random face"),
+    ("sample_source", "Random faces from: fitted density / N(0, I) / encoded"),
+    ("temperature_down", "Lower temperature of random faces"),
+    ("temperature_up", "Higher temperature of random faces"),
     ("reset_face", "All sliders back to 0"),
     ("save_a", "Store this face in slot A"),
     ("save_b", "Store this face in slot B"),
@@ -112,6 +131,7 @@ class FaceStudioScene(ModeScene):
             "slider": [("Set a slider", "Left Click / drag on it", "")],
             "save_b": [("Load a slot (or fill it)", "Left Click on it", "")],
             "grid": [("Use a grid cell / frame", "Left Click on it", "")],
+            "sample_source": [("Next source of random faces", "Left Click on the source bar", "")],
         })
 
     # ------------------------------------------------------------------ setup
@@ -124,7 +144,11 @@ class FaceStudioScene(ModeScene):
         self.dirs = slider_directions(meta, self.names)  # (K, D)
         self.t = 0.0
         self.face_no = 1
-        self.state = FaceState(face_base(meta, self.rng), np.zeros(len(self.names)))
+        self.sources = face_sources(meta)  # name -> sampler of random faces
+        self.source = default_source(self.sources)
+        self.temperature = TEMPERATURE_DEFAULT
+        self.face_draw: tuple[str, Draw, np.ndarray] | None = None  # (source, draw, base) of the random face
+        self.state = FaceState(self._random_base(), np.zeros(len(self.names)))
         self.selected = 0
         self.anim: Anim | None = None
         self.spherical = False
@@ -189,6 +213,7 @@ class FaceStudioScene(ModeScene):
         return {
             "z": self.latent().tolist(), "base": face.base.tolist(), "sliders": face.sliders.tolist(),
             "show_grid": self.show_grid, "spherical": self.spherical, "selected": int(self.selected),
+            "source": self.source, "temperature": self.temperature,
             "slots": {
                 name: None if slot is None else {"base": slot.state.base.tolist(), "sliders": slot.state.sliders.tolist()}
                 for name, slot in self.slots.items()
@@ -221,6 +246,11 @@ class FaceStudioScene(ModeScene):
         for key in ("show_grid", "spherical"):
             if isinstance(state.get(key), bool):
                 setattr(self, key, state[key])
+        if state.get("source") in self.sources:
+            self.source = state["source"]
+        t = state.get("temperature")
+        if isinstance(t, (int, float)) and not isinstance(t, bool) and TEMPERATURE_LOW <= t <= TEMPERATURE_HIGH:
+            self.temperature = float(t)
         if isinstance(state.get("selected"), int) and 0 <= state["selected"] < max(1, n):
             self.selected = state["selected"]
 
@@ -250,10 +280,53 @@ class FaceStudioScene(ModeScene):
         self.settle()
         self.state.sliders[i] = min(SLIDER_MAX, max(SLIDER_MIN, float(value)))
 
+    def _random_base(self) -> np.ndarray:
+        """A new random base latent from the chosen source at the temperature (its random
+        numbers are kept in ``face_draw``).  # (D,)"""
+        sampler = self.sources[self.source]
+        draw = sampler.draw(1, self.rng)
+        base = sampler.latents(draw, self.temperature)[0]
+        self.face_draw = (self.source, draw, base)
+        return base
+
     def random_face(self) -> None:
-        base = face_base(self.meta, self.rng)
+        base = self._random_base()
         self.face_no += 1
         self.start_anim(FaceState(base, np.zeros(self.n_attrs)), RANDOM_GLIDE_S, morph=False)
+
+    def source_words(self, source: str | None = None) -> str:
+        """'fitted density (10 Gaussians in an 18-D subspace)', 'prior N(0, I)', ..."""
+        sampler = self.sources[source or self.source]
+        detail = sampler.describe()
+        return f"{sampler.name} ({detail})" if detail else sampler.name
+
+    def next_source(self) -> None:
+        """Random faces from the next source; a new face from it glides in."""
+        names = list(self.sources)
+        self.source = names[(names.index(self.source) + 1) % len(names)]
+        self.random_face()
+        self.ctx.notify(f"Random faces from the {self.source_words()}", 3.0)
+
+    def change_temperature(self, steps: int) -> None:
+        """Temperature ± ``steps`` × TEMPERATURE_STEP; a random face on screen is made again at
+        the new temperature from its own random numbers (the sliders stay)."""
+        if not uses_temperature(self.source):
+            self.ctx.notify(f"The temperature does not change the {self.source_words()}")
+            return
+        t = round(min(TEMPERATURE_HIGH, max(TEMPERATURE_LOW, self.temperature + steps * TEMPERATURE_STEP)), 2)
+        if t == self.temperature:
+            self.ctx.notify(f"Temperature {t:.1f} is the {'highest' if steps > 0 else 'lowest'}")
+            return
+        self.temperature = t
+        face = self.anim.end if self.anim is not None else self.state  # where the face is going
+        kept = self.face_draw
+        if kept is not None and kept[0] == self.source and np.allclose(face.base, kept[2]):
+            base = self.sources[self.source].latents(kept[1], t)[0]
+            self.face_draw = (kept[0], kept[1], base)
+            self.start_anim(FaceState(base, face.sliders.copy()), TEMPERATURE_GLIDE_S, morph=False)
+            self.ctx.notify(f"Temperature {t:.1f}: the same face, drawn {'wider' if steps > 0 else 'narrower'}", 2.0)
+        else:
+            self.ctx.notify(f"Temperature {t:.1f} for the next random face", 2.0)
 
     def open_image(self, path: Path) -> None:
         """A dropped face photo: encoded, its μ becomes the face (sliders at 0), editable with
@@ -355,6 +428,12 @@ class FaceStudioScene(ModeScene):
 
         if inp.pressed("random"):
             self.random_face()
+        if inp.pressed("sample_source"):
+            self.next_source()
+        if inp.pressed("temperature_up"):
+            self.change_temperature(+1)
+        if inp.pressed("temperature_down"):
+            self.change_temperature(-1)
         if inp.pressed("reset_face"):
             self.reset_sliders()
         if inp.pressed("save_a"):
@@ -375,6 +454,9 @@ class FaceStudioScene(ModeScene):
     def _click(self, pos: tuple[int, int]) -> None:
         lay = self.layout
         if lay is None:
+            return
+        if lay.source_bar.w and lay.source_bar.collidepoint(pos):
+            self.next_source()
             return
         for i, row in enumerate(lay.rows):
             for c, cell in enumerate(row.cells):

@@ -3,6 +3,12 @@
 A face is ``z = base + Σ s_i · d_i``: ``base`` a latent to start from (``face_base``), ``d_i``
 the attribute directions scaled to slider units (``slider_directions``) and ``s_i`` the
 sliders, from ``SLIDER_MIN`` to ``SLIDER_MAX``. Nothing here draws or reads input.
+
+Random faces come from one of the model's ``face_sources``: the density fitted to the encoded
+training set (``game.model.density``, when the file has one), the prior N(0, I), or the encoded
+training faces stored in the file; the first of these a file offers is the default
+(``default_source``). Density and prior samples take a temperature (the spread of the
+samples; 1 = as fitted).
 """
 
 from __future__ import annotations
@@ -11,20 +17,67 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from latent_odyssey.game.model.density import Draw, LatentSampler, PriorSampler
 from latent_odyssey.game.model.modelfile import ModelMeta
 
 SLIDER_MIN, SLIDER_MAX = -3.0, 3.0  # slider units (one unit = the data's spread, see slider_directions)
 GRID_VALUES = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)  # grid columns (slider values)
 STRIP_FRAMES = 8  # frames per morph-strip row, A and B included
+TEMPERATURE_DEFAULT = 1.0  # the fitted spread
+TEMPERATURE_STEP = 0.1  # one press of temperature_up / _down
+TEMPERATURE_LOW, TEMPERATURE_HIGH = 0.0, 2.0  # the studio's temperature range
+DEFAULT_ORDER = ("density", "encoded", "prior")  # the first a model offers is the default source
 
 
-def face_base(meta: ModelMeta, rng: np.random.Generator) -> np.ndarray:
-    """A random face to start from: one of the encoded training faces stored in the model file
-    (sample_z), so it looks like the data; N(0, I) when the file carries none.  # (D,)"""
+class EncodedFaces(LatentSampler):
+    """The encoded training faces stored in the model file (``sample_z``), drawn uniformly; the
+    temperature does not apply to them."""
+
+    name = "encoded training faces"
+
+    def __init__(self, samples: np.ndarray) -> None:
+        self.samples = np.asarray(samples, np.float64)  # (M, D)
+
+    def draw(self, n: int, rng: np.random.Generator) -> Draw:
+        pick = rng.integers(len(self.samples), size=n)  # (n,)
+        return Draw(pick, np.zeros((n, 0)), np.zeros((n, 0)))
+
+    def latents(self, draw: Draw, temperature: float = 1.0) -> np.ndarray:
+        return self.samples[draw.component]
+
+    def norm_bound(self, temperature: float, slack: float = 0.0) -> float:
+        return float(np.linalg.norm(self.samples, axis=1).max())
+
+
+def face_sources(meta: ModelMeta) -> dict[str, LatentSampler]:
+    """The model's sources of random faces, in the order the source key cycles them:
+    ``density`` (when the file has one), ``prior``, ``encoded`` (when it stores encoded faces)."""
+    out: dict[str, LatentSampler] = {}
+    density = meta.fitted_density()
+    if density is not None:
+        out["density"] = density
+    out["prior"] = PriorSampler(meta.latent_dim)
     samples, _ = meta.sample_array()
     if len(samples):
-        return samples[int(rng.integers(len(samples)))].astype(np.float64)
-    return rng.standard_normal(meta.latent_dim)
+        out["encoded"] = EncodedFaces(samples)
+    return out
+
+
+def default_source(sources: dict[str, LatentSampler]) -> str:
+    """The fitted density when there is one, else the encoded faces, else the prior."""
+    return next(name for name in DEFAULT_ORDER if name in sources)
+
+
+def uses_temperature(source: str) -> bool:
+    """Whether a source's samples change with the temperature (not the stored encoded faces)."""
+    return source != "encoded"
+
+
+def face_base(meta: ModelMeta, rng: np.random.Generator, temperature: float = TEMPERATURE_DEFAULT) -> np.ndarray:
+    """A random face to start from, from the model's default source (``default_source``: the
+    fitted density when the file has one, so it looks like the data).  # (D,)"""
+    sources = face_sources(meta)
+    return sources[default_source(sources)].sample(1, rng, temperature)[0]
 
 
 def slider_directions(meta: ModelMeta, names: list[str]) -> np.ndarray:

@@ -1,7 +1,8 @@
 """The Face Studio's drawing: it turns the scene's state into pixels and changes none of it.
 
 ``FaceStudioView.draw(surface, scene)`` lays the window out (``layout.Layout``), then paints
-the header, the big face with its status pill, the attribute sliders (and the attribute grid),
+the header, the big face with its source bar (where random faces come from, and their
+temperature) and status pill, the attribute sliders (and the attribute grid),
 slots A/B with the morph arrow, and the morph strip. The view owns the scaled surfaces of the
 decoded images and the panel chrome, each kept until its image, size or scaling changes. It
 reads the scene through ``StudioLike``; the scene decodes the images before each draw.
@@ -30,6 +31,7 @@ from latent_odyssey.game.modes.faces.state import (
     Anim,
     FaceState,
     Slot,
+    uses_temperature,
 )
 
 TRACK = (46, 52, 80)
@@ -44,6 +46,12 @@ ATTR_COLOURS = {
     "gender": (255, 120, 180),
     "glasses": (100, 200, 255),
 }
+SOURCE_COLOURS = {  # the source bar's dot and name, per source of random faces
+    "density": (120, 225, 170),
+    "prior": (255, 140, 110),
+    "encoded": (110, 180, 255),
+}
+SOURCE_SHORT = {"density": "fitted density", "prior": "prior N(0, I)", "encoded": "encoded faces"}
 ATTR_ENDS = {  # what the low and high ends of each slider look like (train/faces.py)
     "smile": ("frown", "grin"),
     "age": ("young", "old"),
@@ -68,6 +76,8 @@ class StudioLike(Protocol):
     spherical: bool
     show_grid: bool
     face_no: int
+    source: str  # where random faces come from: "density", "prior" or "encoded"
+    temperature: float  # of density and prior samples
     slots: dict[str, Slot | None]
     face_image: np.ndarray | None  # uint8 (H, W, 3)
     grid_images: list[np.ndarray] | None  # K * len(GRID_VALUES), row by row
@@ -277,6 +287,26 @@ class FaceStudioView:
         slot = scene.at_slot()
         if slot is not None:
             _badge(surface, slot, (rect.left + 12, rect.top + 12), 30)
+        self._draw_source(surface, scene)
+
+    def _draw_source(self, surface: pygame.Surface, scene: StudioLike) -> None:
+        """The source bar: a dot and the name of the source of random faces, and the temperature."""
+        bar = self.layout.source_bar
+        if not bar.w:
+            return
+        colour = SOURCE_COLOURS.get(scene.source, ui.FG)
+        pointer = scene.ctx.input.pointer
+        hover = pointer is not None and bar.collidepoint(pointer)
+        ui.panel(surface, bar, alpha=200 if hover else 170, color=(10, 12, 22), radius=bar.h // 2)
+        if hover:
+            pygame.draw.rect(surface, ui.mix(colour, ui.PANEL, 0.4), bar, width=1, border_radius=bar.h // 2)
+        cy = bar.centery
+        pygame.draw.circle(surface, colour, (bar.left + 16, cy), 5)
+        r = ui.text(surface, "random:", (bar.left + 28, cy), size=13, color=ui.DIM, anchor="midleft")
+        ui.text(surface, SOURCE_SHORT.get(scene.source, scene.source), (r.right + 6, cy), size=14, color=colour,
+                anchor="midleft", bold=True)
+        temp = f"T {scene.temperature:.1f}" if uses_temperature(scene.source) else "T –"
+        ui.text(surface, temp, (bar.right - 14, cy), size=14, color=ui.FG, anchor="midright", bold=True)
 
     def _grid_surfaces(self, scene: StudioLike) -> list[pygame.Surface] | None:
         """The grid images scaled to the cells; None while there are none to show."""
@@ -293,6 +323,8 @@ class FaceStudioView:
         k = scene.keys
         _hints(surface, [(k["attr_prev"] + "/" + k["attr_next"] if k["attr_prev"] else "", "select"),
                          (k["slider"], "adjust"), (k["reset_face"], "reset"), (k["random"], "random"),
+                         (k["sample_source"], "source"),
+                         (f"{k['temperature_down']} {k['temperature_up']}" if k["temperature_up"] else "", "temp."),
                          (k["grid"], "grid")], lay.attrs.left + 120, lay.attrs.right - 14, lay.attrs.top + 18)
         if not scene.names:
             ui.text(surface, f"{scene.meta.name} has no attribute directions.", lay.attrs.center, size=16,

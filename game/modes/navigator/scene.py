@@ -51,7 +51,7 @@ from __future__ import annotations
 import base64
 import math
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -62,9 +62,15 @@ from latent_odyssey.game.engine.scene import GameContext, ModeScene, state_array
 from latent_odyssey.game.model.mixture import Mixture, fit_mixture
 from latent_odyssey.game.model.modelfile import ModelMeta
 from latent_odyssey.game.model.morph import ease_in_out, lerp, slerp
-from latent_odyssey.game.model.posterior import EncodeError, Posterior, encode_picture
+from latent_odyssey.game.model.posterior import (
+    EncodeError,
+    Posterior,
+    encode_images,
+    encode_picture,
+)
 from latent_odyssey.game.modes.navigator.encoded import Encoded, new_encoded
 from latent_odyssey.game.modes.navigator.layout import Layout, thumb_rects
+from latent_odyssey.game.modes.navigator.mapglide import MAP_GLIDE_S, MapGlide, blend, same_points
 from latent_odyssey.game.modes.navigator.pad import DrawingPad, PadInput
 from latent_odyssey.game.modes.navigator.view import NavigatorView
 
@@ -234,25 +240,8 @@ class NavigatorScene(ModeScene):
         super().enter(ctx)
         meta = self.meta
         self.rng = np.random.default_rng(ctx.seed)
-        d = meta.latent_dim
-        if d == 2:
-            self.dims = (0, 1)
-        else:
-            order = np.argsort(-np.asarray(meta.latent_std, np.float64), kind="stable")
-            self.dims = (int(order[0]), int(order[1]))
-        self.mean = np.asarray(meta.latent_mean, np.float64)  # (D,)
-        lo, hi = meta.bounds()
-        ix = list(self.dims)
-        self.lo2 = lo[ix].astype(np.float64)  # (2,)
-        self.hi2 = hi[ix].astype(np.float64)
-        self.span2 = np.maximum(self.hi2 - self.lo2, 1e-3)
-        self.clamp_lo = np.minimum(self.lo2, -4.0) - 0.5 * self.span2
-        self.clamp_hi = np.maximum(self.hi2, 4.0) + 0.5 * self.span2
-        self.centroids = meta.centroid_array().astype(np.float64)  # (K, D)
-        self.class_names = list(meta.class_names)
-        pts, labels = meta.sample_array()
-        self.points2 = pts[:, ix].astype(np.float64) if len(pts) else np.zeros((0, 2))  # (M, 2)
-        self.labels = labels
+        self._take_model(meta)
+        self.map_glide: MapGlide | None = None  # the map moving to a new epoch's positions
         k = len(self.class_names)
         self.selected: int | None = 0 if k else None
         self.prev_selected: int | None = None
@@ -271,7 +260,6 @@ class NavigatorScene(ModeScene):
         self._move = (0.0, 0.0)
         self._dragging = False
         self.layout: Layout | None = None
-        self._fit = 1.0  # pixels per latent unit at zoom 1 (set with the layout)
         self.pad = DrawingPad()
         self.pad_open = False
         self._pad_encoded = self.pad.version  # the pad version last encoded
@@ -279,8 +267,99 @@ class NavigatorScene(ModeScene):
         self._pen_move = (0.0, 0.0)
         self.encoded: Encoded | None = None  # the drawn or dropped picture's posterior
         self.show_prior = False
-        self.mixture: Mixture | None = None  # fitted on first use (ensure_mixture)
         self._painter = NavigatorView()  # draws the scene; owns the drawing caches
+
+    def _take_model(self, meta: ModelMeta, dims: tuple[int, int] | None = None) -> None:
+        """Everything the scene derives from the model's metadata: the shown dims (``dims``,
+        else the two of highest spread), bounds, centroids and the encoded sample points."""
+        d = meta.latent_dim
+        if dims is not None:
+            self.dims = dims
+        elif d == 2:
+            self.dims = (0, 1)
+        else:
+            order = np.argsort(-np.asarray(meta.latent_std, np.float64), kind="stable")
+            self.dims = (int(order[0]), int(order[1]))
+        self.mean = np.asarray(meta.latent_mean, np.float64)  # (D,)
+        lo, hi = meta.bounds()
+        ix = list(self.dims)
+        self.lo2 = lo[ix].astype(np.float64)  # (2,)
+        self.hi2 = hi[ix].astype(np.float64)
+        self.span2 = np.maximum(self.hi2 - self.lo2, 1e-3)
+        self.clamp_lo = np.minimum(self.lo2, -4.0) - 0.5 * self.span2
+        self.clamp_hi = np.maximum(self.hi2, 4.0) + 0.5 * self.span2
+        self.centroids = meta.centroid_array().astype(np.float64)  # (K, D)
+        self.class_names = list(meta.class_names)
+        pts, labels = meta.sample_array()
+        self.points2 = pts[:, ix].astype(np.float64) if len(pts) else np.zeros((0, 2))  # (M, 2)
+        self.labels = labels
+        self.mixture: Mixture | None = None  # fitted on first use (ensure_mixture)
+
+    def swap_model(self) -> None:
+        """A newer epoch of the same model (live training; ``ctx.model`` is already the new
+        one): the map's points, centroids and frame glide from where they are drawn to the
+        new model's places (``mapglide``, eased over ``MAP_GLIDE_S``), and everything else
+        carries on: the cursor's latent, the zoom, marks, the interpolation (decoded again),
+        the encoded picture (encoded again by the new encoder). A cursor resting on the
+        selected class's centroid glides along with it; a map at its home position glides
+        to the new home. A model with another latent size or other classes starts afresh
+        (``ModeScene.swap_model``)."""
+        new = self.ctx.model.meta
+        if new.latent_dim != self.meta.latent_dim or list(new.class_names) != self.class_names:
+            super().swap_model()
+            return
+        points, centroids = self.map_points()
+        span = self.map_span()
+        home = (self.lo2 + self.hi2) / 2
+        at_home = self.zoom == 1.0 and bool(np.allclose(self.view, home))
+        resting = self.selected is not None and self.glide is None and self.ride_t0 is None \
+            and not self.morphing and self._morph_distance() < MORPH_DONE_FRAC * float(self.span2.max())
+        old_labels = self.labels
+        self.meta, self.decoder = new, self.ctx.model.decoder
+        self._take_model(new, self.dims)
+        self.map_glide = MapGlide(
+            points=points if same_points(old_labels, self.labels) else None, centroids=centroids,
+            span=span, view=self.view.copy() if at_home else None, t0=self.t,
+        )
+        if self.strip is not None:
+            self.strip.images = None  # decoded again by the new decoder
+        self._reencode()
+        if self.show_prior:
+            self.ensure_mixture()
+        if resting:
+            self.start_glide(self.project(self.centroids[self.selected]), MAP_GLIDE_S)
+
+    def _reencode(self) -> None:
+        """The encoded picture under the new encoder (same ε); gone without an encoder."""
+        e = self.encoded
+        if e is None:
+            return
+        try:
+            mu, sigma = encode_images(self.ctx.model.encoder, e.post.image[None])  # (1, D) each
+        except Exception:  # no encoder, or one that refuses the picture: drop the posterior
+            self.encoded = None
+            return
+        self.encoded = Encoded(replace(e.post, mu=mu[0], sigma=sigma[0]), e.eps, e.drawn_t)
+
+    def map_points(self) -> tuple[np.ndarray, np.ndarray]:
+        """Where the map draws the sample points (M, 2) and the class centroids (K, 2) now:
+        the model's places, or on their way there while the map glides to a new epoch."""
+        centroids = self.centroids[:, list(self.dims)] if len(self.centroids) else np.zeros((0, 2))
+        g = self.map_glide
+        if g is None:
+            return self.points2, centroids
+        u = g.progress(self.t)
+        return blend(g.points, self.points2, u), blend(g.centroids, centroids, u)
+
+    def map_span(self) -> np.ndarray:
+        """The latent span (2,) the map is fitted to now (gliding to a new epoch's)."""
+        g = self.map_glide
+        return self.span2 if g is None else blend(g.span, self.span2, g.progress(self.t))
+
+    @property
+    def map_gliding(self) -> bool:
+        """The map's content is on its way to a new epoch's places."""
+        return self.map_glide is not None
 
     # ------------------------------------------------------------------ geometry
 
@@ -296,9 +375,13 @@ class NavigatorScene(ModeScene):
         """The cursor in the two shown dimensions.  # (2,)"""
         return self.z[list(self.dims)].copy()
 
-    def _fit_scale(self, rect: pygame.Rect) -> float:
-        """Pixels per latent unit at zoom 1."""
-        return float(min(rect.width / (self.span2[0] * FIT_MARGIN), rect.height / (self.span2[1] * FIT_MARGIN)))
+    @property
+    def fit(self) -> float:
+        """Pixels per latent unit at zoom 1: the populated span fills the map (1 before layout)."""
+        if self.layout is None:
+            return 1.0
+        rect, span = self.layout.map, self.map_span()
+        return float(min(rect.width / (span[0] * FIT_MARGIN), rect.height / (span[1] * FIT_MARGIN)))
 
     @property
     def map_rect(self) -> pygame.Rect:
@@ -317,7 +400,7 @@ class NavigatorScene(ModeScene):
     @property
     def scale(self) -> float:
         """Pixels per latent unit now."""
-        return self._fit * self.zoom
+        return self.fit * self.zoom
 
     def latent_to_screen(self, p: np.ndarray) -> tuple[float, float]:
         """(2,) latent (shown dims) -> window pixel."""
@@ -510,7 +593,7 @@ class NavigatorScene(ModeScene):
             a, b = self.centroids[index["4"]], self.centroids[index["9"]]
             mid = self.project((a + b) / 2)
             gap = float(np.linalg.norm((a - b)[list(self.dims)]))
-            self.zoom = float(np.clip(0.45 * self.map_rect.width / max(self._fit * gap, 1e-6), ZOOM_MIN, ZOOM_MAX))
+            self.zoom = float(np.clip(0.45 * self.map_rect.width / max(self.fit * gap, 1e-6), ZOOM_MIN, ZOOM_MAX))
             self.view = mid[list(self.dims)].copy()
             self.show_grid = True
             self.start_glide(mid, GLIDE_S)
@@ -633,6 +716,12 @@ class NavigatorScene(ModeScene):
 
     def update(self, dt: float) -> None:
         self.t += dt
+        g = self.map_glide
+        if g is not None:
+            if g.view is not None:
+                self.view = blend(g.view, (self.lo2 + self.hi2) / 2, g.progress(self.t))
+            if g.done(self.t):
+                self.map_glide = None
         self.pad_input.move_pen(self.pad, self._pen_move, dt)
         mx, my = self._move
         if mx or my:
@@ -713,7 +802,6 @@ class NavigatorScene(ModeScene):
         w, h = surface.get_size()
         if self.layout is None or self.layout.size != (w, h):
             self.layout = Layout.for_size(w, h)
-            self._fit = self._fit_scale(self.layout.map)
             self._follow()
         self._painter.draw(surface, self)
 

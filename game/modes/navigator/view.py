@@ -67,6 +67,7 @@ class NavigatorState(EncodedState, PriorState, Protocol):
     t: float  # simulated seconds
     points2: np.ndarray  # (M, 2) encoded sample, shown dims
     labels: np.ndarray  # (M,)
+    map_gliding: bool  # the map's content glides to a new epoch's places (live training)
     centroids: np.ndarray  # (K, D)
     class_names: list[str]
     selected: int | None
@@ -102,6 +103,8 @@ class NavigatorState(EncodedState, PriorState, Protocol):
     def screen_to_latent(self, px: float, py: float) -> np.ndarray: ...
 
     def nearest_class(self) -> tuple[int, float] | None: ...
+
+    def map_points(self) -> tuple[np.ndarray, np.ndarray]: ...  # (M, 2), (K, 2) where drawn now
 
     def decode(self, extra: list[np.ndarray] | None) -> tuple[np.ndarray, list[np.ndarray] | None]: ...
 
@@ -213,13 +216,21 @@ class NavigatorView:
 
     def _render_layer(self, scene: NavigatorState, key: tuple, transparent: bool) -> None:
         r = scene.map_rect
-        s = scene.scale
-        k = scene.k
         lw, lh = r.width * LAYER_FACTOR, r.height * LAYER_FACTOR
         layer = pygame.Surface((lw, lh), pygame.SRCALPHA if transparent else 0)
         layer.fill((0, 0, 0, 0) if transparent else MAP_BG)
-        c = scene.view.copy()
-        self._layer_center = c
+        self._layer_center = scene.view.copy()
+        self._paint_content(layer, scene.view, scene)
+        self._layer, self._layer_key = layer, key
+
+    def _paint_content(self, target: pygame.Surface, c: np.ndarray, scene: NavigatorState) -> None:
+        """Grid lines, the encoded sample and the labelled class centroids onto ``target``,
+        whose centre shows the latent ``c`` (2,), at the scene's scale (positions from
+        ``scene.map_points()``: gliding while a new epoch arrives)."""
+        s = scene.scale
+        k = scene.k
+        lw, lh = target.get_size()
+        points, centroids = scene.map_points()  # (M, 2), (K, 2)
 
         def to_layer(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             return lw / 2 + (x - c[0]) * s, lh / 2 - (y - c[1]) * s
@@ -231,33 +242,31 @@ class NavigatorView:
         for v in np.arange(math.floor(x0 / g) * g, x1 + g, g):
             px = float(to_layer(np.array(v), np.array(0.0))[0])
             colour = GRID_AXIS if abs(v) < g * 1e-6 else GRID_MINOR
-            pygame.draw.line(layer, colour, (px, 0), (px, lh))
+            pygame.draw.line(target, colour, (px, 0), (px, lh))
         for v in np.arange(math.floor(y0 / g) * g, y1 + g, g):
             py = float(to_layer(np.array(0.0), np.array(v))[1])
             colour = GRID_AXIS if abs(v) < g * 1e-6 else GRID_MINOR
-            pygame.draw.line(layer, colour, (0, py), (lw, py))
+            pygame.draw.line(target, colour, (0, py), (lw, py))
         # the encoded sample, coloured by class
-        if len(scene.points2):
+        if len(points):
             radius = int(min(5, max(2, round((2.0 + 0.6 * math.log2(max(scene.zoom, 1.0))) * k))))
-            lx, ly = to_layer(scene.points2[:, 0], scene.points2[:, 1])
+            lx, ly = to_layer(points[:, 0], points[:, 1])
             inside = (lx >= -radius) & (lx < lw + radius) & (ly >= -radius) & (ly < lh + radius)
             seq = [
                 (self._dot(int(lab), radius), (int(px) - radius, int(py) - radius))
                 for px, py, lab in zip(lx[inside], ly[inside], scene.labels[inside], strict=True)
             ]
-            layer.blits(seq, doreturn=False)
+            target.blits(seq, doreturn=False)
         # class centroids, labelled
-        if len(scene.centroids):
-            cen = scene.centroids[:, list(scene.dims)]
-            cx, cy = to_layer(cen[:, 0], cen[:, 1])
+        if len(centroids):
+            cx, cy = to_layer(centroids[:, 0], centroids[:, 1])
             rad = round(11 * k)
             for i, (px, py) in enumerate(zip(cx, cy, strict=True)):
                 col = ui.class_colour(i)
-                pygame.draw.circle(layer, (8, 10, 18), (int(px), int(py)), rad)
-                pygame.draw.circle(layer, col, (int(px), int(py)), rad, width=2)
+                pygame.draw.circle(target, (8, 10, 18), (int(px), int(py)), rad)
+                pygame.draw.circle(target, col, (int(px), int(py)), rad, width=2)
                 label = ui.fit_text(scene.class_names[i], _fs(12, k), 2 * rad - 4, bold=True)
-                ui.text(layer, label, (int(px), int(py) + 1), size=_fs(12, k), color=ui.FG, anchor="center", bold=True)
-        self._layer, self._layer_key = layer, key
+                ui.text(target, label, (int(px), int(py) + 1), size=_fs(12, k), color=ui.FG, anchor="center", bold=True)
 
     def _grid_plan(self, scene: NavigatorState) -> list[np.ndarray] | None:
         """Latents to decode when the grid layer must be re-rendered, else None.
@@ -320,8 +329,14 @@ class NavigatorView:
             surface.fill(MAP_BG, r)
         if scene.show_prior:
             self.prior.draw_on_map(surface, scene)
-        layer, (lx, ly) = self._layer_surface(scene)
-        surface.blit(layer, r.topleft, pygame.Rect(lx, ly, r.width, r.height))
+        if scene.map_gliding:  # the content moves every frame: painted straight onto the map
+            if not (scene.show_grid or scene.show_prior):
+                surface.fill(MAP_BG, r)
+            self._paint_content(surface.subsurface(r), scene.view, scene)
+            self._layer = None  # re-rendered once the glide has ended
+        else:
+            layer, (lx, ly) = self._layer_surface(scene)
+            surface.blit(layer, r.topleft, pygame.Rect(lx, ly, r.width, r.height))
         self._draw_axis_labels(surface, scene)
         self._draw_trail(surface, scene)
         if scene.strip is not None:

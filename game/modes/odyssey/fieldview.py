@@ -11,7 +11,7 @@ Each frame (:meth:`FieldView.plan`, then the frame's one decode, then :meth:`dra
    ship is heading into, by the :class:`stream.FieldStream` worker;
 3. each billboard is drawn centred on its projected point, ``F * size / depth`` pixels
    wide, turned by the camera's roll (``Camera.roll_deg``), with its brightness as the
-   sprite's alpha.
+   sprite's alpha and its colour seen through the fog outside the populated region.
 
 The view owns the store of decoded images and the sprites (``sprites.SpriteBank``); it
 reads the scene through :class:`FieldScene` and changes nothing in it.
@@ -19,6 +19,7 @@ reads the scene through :class:`FieldScene` and changes nothing in it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -28,13 +29,16 @@ import pygame
 from latent_odyssey.game.engine.imaging import InkStyle
 from latent_odyssey.game.modes.odyssey.camera import Camera, focal_px
 from latent_odyssey.game.modes.odyssey.field import Lattice
+from latent_odyssey.game.modes.odyssey.fog import Fog
 from latent_odyssey.game.modes.odyssey.sprites import (
     BASE_PX,
+    LARGE_AT,
+    LARGE_PX,
     Deadline,
     SpriteBank,
     angle_bucket,
     billboard_rgba,
-    level_bucket,
+    level_buckets,
 )
 from latent_odyssey.game.modes.odyssey.stream import FieldStore, FieldStream
 
@@ -50,6 +54,9 @@ UPDATE_BUDGET_MS = 1.2  # ... and rescaling / turning / dimming sprites (the res
 AHEAD_S = 0.8  # the worker decodes what is visible from where the ship will be this much later
 AHEAD_FOV_MARGIN = 1.35  # ... in a view this much wider (the ship may turn meanwhile)
 REPLAN_FRAMES = 12  # the worker's request is renewed at least this often (frames)
+LARGE_SOON = 0.7  # billboards wider than this fraction of LARGE_AT x BASE_PX get their crisp
+# large sprite made by the worker, so it is there when they grow past LARGE_AT
+LARGE_ASKED_KEPT = 48  # large sprites asked of the worker and not yet used, at most
 
 
 class FieldScene(Protocol):
@@ -126,9 +133,12 @@ class FieldView:
         self.drawn = 0  # billboards drawn in the last frame
         self.waiting = 0  # visible points not decoded yet (the worker has them)
         self.visible: Visible | None = None
+        self._visible_keys: list[tuple] = []  # the visible points' keys, as tuples
         self._lattice_id: tuple | None = None
         self._tints: dict[tuple, tuple[int, int, int]] = {}
         self._payloads: dict[tuple, tuple[str, np.ndarray]] = {}  # key -> (look, sprite pixels) from the worker
+        self._large_asked: dict[tuple, None] = {}  # keys whose large sprite the worker was asked for, oldest first
+        self._large_ready: dict[tuple, tuple[str, np.ndarray]] = {}  # key -> (look, pixels) from the worker
         self._plan_key: tuple | None = None
         self._plan_age = 0
 
@@ -146,14 +156,19 @@ class FieldView:
             self.bank.clear()
             self._tints.clear()
             self._payloads.clear()
+            self._large_asked.clear()
+            self._large_ready.clear()
             self._lattice_id, self._plan_key = lattice_id, None
-        self.bank.set_look(look)
+        if look != self.bank.look:
+            self.bank.set_look(look)
+            self._large_asked.clear()
+            self._large_ready.clear()
         stream = scene.stream
         if stream is not None:
             stream.drain(self.store, self._payloads)
         vis = visible_points(lattice, camera, size)
-        self.visible = vis
         keys = [tuple(k) for k in vis.keys.tolist()]
+        self.visible, self._visible_keys = vis, keys
         missing = [i for i, k in enumerate(keys) if k not in self.store]
         sync = missing
         if stream is not None and len(self.store) > 0:
@@ -197,13 +212,20 @@ class FieldView:
         order = sorted(want, key=lambda k: want[k][0])
         pts = np.stack([want[k][1] for k in order])
         self._learn_tints(scene, order, pts)
-        extras = [(self.bank.look, self._tints[k]) for k in order]
+        extras = [("sprite", self.bank.look, self._tints[k], BASE_PX) for k in order]
         scene.stream.request(self.store.serial, order, scene.to_latent(pts), extras)
 
-    def prepare_payload(self, img: np.ndarray, extra: tuple[str, tuple[int, int, int]]) -> tuple[str, np.ndarray]:
-        """The worker's share of a base sprite: its pixels (numpy only), for (look, tint)."""
-        look, tint = extra
-        return look, billboard_rgba(img, BASE_PX, self.bank.style, look, tint)
+    def prepare_payload(self, img: np.ndarray, extra: tuple[str, str, tuple[int, int, int], int]
+                        ) -> tuple[str, np.ndarray]:
+        """The worker's share of a sprite: its pixels (numpy only), for ("sprite", look, tint,
+        side); returns (look, pixels (side, side, 4))."""
+        _, look, tint, side = extra
+        return look, billboard_rgba(img, side, self.bank.style, look, tint)
+
+    def accept_large(self, serial: int, key: tuple, payload: tuple[str, np.ndarray]) -> None:
+        """A large sprite's pixels from the worker (``prepare_later``), for the store's ``serial``."""
+        if serial == self.store.serial and key in self._large_asked:
+            self._large_ready[key] = payload
 
     def _learn_tints(self, scene: FieldScene, keys: list[tuple], pts: np.ndarray) -> None:
         """Work out (once) the region colours of the points ``keys`` at ``pts`` (M, 3)."""
@@ -212,41 +234,64 @@ class FieldView:
             for i, t in zip(fresh, scene.tints_of(pts[fresh]).tolist(), strict=True):
                 self._tints[keys[i]] = tuple(int(c) for c in t)
 
-    def draw(self, surface: pygame.Surface, scene: FieldScene, camera: Camera, limited: bool) -> None:
-        """Blit the planned billboards far to near, turned by the camera's roll. ``limited``:
-        spend at most SPRITE_BUDGET_MS making new base sprites (points left over show a
-        frame later), else make all (frames then depend on the state alone)."""
+    def draw(self, surface: pygame.Surface, scene: FieldScene, camera: Camera, limited: bool,
+             fog: Fog | None = None) -> None:
+        """Blit the planned billboards far to near, turned by the camera's roll, seen through
+        ``fog``. ``limited``: spend at most SPRITE_BUDGET_MS making new base sprites (points
+        left over show a frame later), else make all (frames then depend on the state alone)."""
         vis = self.visible
         self.drawn = 0
-        self.bank.begin_frame()
+        angle = angle_bucket(camera.roll_deg())
+        self.bank.begin_frame(angle)
         if vis is None or not len(vis):
             return
         deadline = Deadline(SPRITE_BUDGET_MS / 1000.0 if limited else None)
-        angle = angle_bucket(camera.roll_deg())
-        keys = [tuple(k) for k in vis.keys.tolist()]
+        keys = self._visible_keys
         images = [self.store.get(k) for k in keys]
         need = [i for i, (k, img) in enumerate(zip(keys, images, strict=True))
                 if img is not None and not self.bank.has_base(k)]
         if need:
             self._make_bases(scene, keys, images, vis, sorted(need, key=lambda i: vis.dist[i]), deadline)
         updates = Deadline(UPDATE_BUDGET_MS / 1000.0 if limited else None)
-        sprites: dict[int, tuple[pygame.Surface, tuple[float, float]]] = {}
+        sizes = np.maximum(1, np.rint(vis.size)).astype(np.int64).tolist()  # (N,) px
+        levels = level_buckets(vis.alpha).tolist()  # (N,)
+        big = (vis.size > LARGE_SOON * LARGE_AT * BASE_PX).tolist() if limited else [False] * len(vis)
+        tints, bank = self._tints, self.bank
+        sprites: list[tuple[int, pygame.Surface, tuple[float, float]]] = []
         for i in np.argsort(-vis.size, kind="stable").tolist():  # the biggest are brought up to date first
             k, img = keys[i], images[i]
-            if img is None or not self.bank.has_base(k):
+            if img is None or not bank.has_base(k):
                 continue
-            spr = self.bank.sprite(k, img, self._tints[k], max(1, int(round(vis.size[i]))), angle,
-                                   level_bucket(vis.alpha[i]), deadline, exact=not limited,
-                                   stale_ok=not updates.left())
+            if big[i] and not bank.has_large(k):
+                self._large_from_worker(scene, k, img)
+            spr = bank.sprite(k, img, tints[k], sizes[i], angle, levels[i], deadline, exact=not limited,
+                              stale_ok=not updates.left(), fog=fog, large_here=not limited)
             if spr is not None:
-                sprites[i] = spr
+                sprites.append((i, *spr))
+        sprites.sort(key=lambda it: it[0])  # far to near
+        xy = vis.xy.tolist()
         blits = []
-        for i in sorted(sprites):  # far to near
-            spr, (ox, oy) = sprites[i]
+        for i, spr, (ox, oy) in sprites:
             sw, sh = spr.get_size()
-            blits.append((spr, (int(vis.xy[i, 0] + ox - 0.5 * sw + 0.5), int(vis.xy[i, 1] + oy - 0.5 * sh + 0.5))))
+            blits.append((spr, (math.floor(xy[i][0] + ox - 0.5 * sw + 0.5), math.floor(xy[i][1] + oy - 0.5 * sh + 0.5))))
         surface.blits(blits, doreturn=False)
         self.drawn = len(blits)
+
+    def _large_from_worker(self, scene: FieldScene, key: tuple, img: np.ndarray) -> None:
+        """The crisp large sprite of ``key`` from the worker: taken when it is ready, else
+        asked for (once)."""
+        ready = self._large_ready.pop(key, None)
+        if ready is not None and ready[0] == self.bank.look:
+            self.bank.make_large(key, img, self._tints[key], ready[1])
+            self._large_asked.pop(key, None)  # asked again should the bank forget it
+        elif key not in self._large_asked and scene.stream is not None:
+            self._large_asked[key] = None
+            scene.stream.prepare_later(self.store.serial, ("large", key), img,
+                                       ("sprite", self.bank.look, self._tints[key], LARGE_PX))
+            while len(self._large_asked) > LARGE_ASKED_KEPT:  # passed by unseen: drop their pixels
+                old = next(iter(self._large_asked))
+                del self._large_asked[old]
+                self._large_ready.pop(old, None)
 
     def _make_bases(self, scene: FieldScene, keys: list[tuple], images: list, vis: Visible,
                     need: list[int], deadline: Deadline) -> None:

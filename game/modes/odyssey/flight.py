@@ -109,8 +109,15 @@ def quat_rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
     w = q[..., :1]
     u = q[..., 1:]
     # v' = v + 2w (u x v) + 2 u x (u x v)
-    t = 2.0 * np.cross(u, v)
-    return v + w * t + np.cross(u, t)
+    t = 2.0 * _cross(u, v)
+    return v + w * t + _cross(u, t)
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.cross`` over the last axis, written out (np.cross costs ~10x more on one vector).  # (..., 3)"""
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    return np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
 
 
 def quat_to_matrix(q: np.ndarray) -> np.ndarray:

@@ -3,7 +3,9 @@
 
 Sizes are in pixels at a 720-pixel-high window and scale with the window height (``u``).
 The HUD reads the scene through :class:`HudScene` and changes nothing in it; it keeps its
-own caches (rendered text, panel frames, scaled grid cells, the radar's point cloud).
+own caches (rendered text, panel frames, scaled grid cells, the radar's point cloud). The
+panels' numbers are read ``READOUT_HZ`` times a second, so most frames draw text that is
+already rendered.
 """
 
 from __future__ import annotations
@@ -86,18 +88,19 @@ def draw_unsupported(surface: pygame.Surface, reason: str) -> None:
 
 class OdysseyHud:
     """Draws the HUD (see the module docstring). ``image_surface(img, size)`` shows a decoded
-    image at ``size`` px in the current image look (the view's crisp enlargement)."""
+    image at ``size`` px in the current image look (the view's crisp enlargement): (surface,
+    final), where a stand-in (``final`` False) is asked for again in later frames."""
 
-    def __init__(self, image_surface: Callable[[np.ndarray, tuple[int, int]], pygame.Surface]) -> None:
+    def __init__(self, image_surface: Callable[[np.ndarray, tuple[int, int]], tuple[pygame.Surface, bool]]) -> None:
         self.image_surface = image_surface
         self.minimap = Minimap(MINIMAP_SIZE)
         self.grid_rects: list[pygame.Rect] = []  # where the 9 grid cells were drawn last
         self._minimap_dims: tuple[int, ...] | None = None  # the subspace the radar shows
         self._text_cache: dict[tuple, pygame.Surface] = {}
         self._panel_cache: dict[tuple, pygame.Surface] = {}
-        self._grid_cache: tuple | None = None  # ((cell, rail), images, scaled surfaces)
+        self._grid_cache: tuple | None = None  # ((cell, rail), images, scaled surfaces, final flags)
         self._tick = -1  # the READOUT_HZ tick of the numbers shown
-        self._readings: tuple[float, np.ndarray] | None = None  # (speed, position) shown
+        self._readings: tuple | None = None  # what the panels show (see _read)
 
     def drop_grid(self) -> None:
         """Forget the grid's scaled cells (the image look changed)."""
@@ -151,20 +154,68 @@ class OdysseyHud:
         if h < COMPACT_BELOW_PX:  # a small window (a GIF, a thumbnail): a caption, not the panels
             self._draw_caption(surface, scene, field_count)
             return
-        # ----- left panel: flight data
+        # ----- left panel: flight data; the numbers are read READOUT_HZ times a second
+        tick = int(scene.clock * READOUT_HZ)
+        if tick != self._tick or self._readings is None:
+            self._tick = tick
+            self._readings = self._read(scene, field_count)
         pw, ph = int(PANEL_W * u), int(PANEL_H * u)
         left = pygame.Rect(m, m, pw, ph)
         self._panel(surface, left)
+        self._draw_flight(surface, scene, left, u)
+        # ----- right panel: modes
+        right = pygame.Rect(w - m - pw, m + int(READOUT_CLEARANCE * u), pw, ph)
+        self._panel(surface, right)
+        self._draw_modes(surface, scene, right, u)
+        # ----- minimap
+        self._draw_minimap(surface, scene, camera, view_pts, u, m)
+        # ----- grid
+        self.grid_rects = []
+        if grid_images:
+            self._draw_grid(surface, scene, grid_images, u, m)
+        # ----- warnings and hints
+        fog = scene.fog_level()
+        if fog > 0.0:
+            pulse = 0.8 + 0.2 * math.sin(scene.clock * 6.0)
+            col = tuple(int(c * pulse + 40 * (1 - pulse)) for c in ui.WARN)
+            out = self._readings[4]
+            box = pygame.Rect(0, 0, int(400 * u), int(58 * u))
+            box.midtop = (w // 2, m)
+            self._panel(surface, box, ui.WARN)
+            self._text(surface, "LEAVING THE POPULATED REGION", (w // 2, box.y + int(7 * u)),
+                       int(19 * u), col, "midtop", True)
+            self._text(surface, f"{out:.2f} u outside the bounds  ·  pulling back",
+                       (w // 2, box.y + int(34 * u)), int(15 * u), (230, 170, 170), "midtop")
+        if scene.mode == "warp" and scene.warp_state is not None:
+            self._text(surface, "W A R P", (w // 2, int(h * 0.78)), int(28 * u), (150, 230, 255), "center", True)
+
+    def _read(self, scene: HudScene, field_count: int) -> tuple:
+        """The numbers the panels show until the next READOUT_HZ tick: (speed, position (3,),
+        nearest (name, colour index, distance text), billboards drawn, distance outside the
+        populated region)."""
+        pos = scene.ship.position.copy()
+        if scene.n_classes:
+            d2 = np.sum((scene.centroids_full - scene.latent()[None]) ** 2, axis=1)
+            k = int(np.argmin(d2))
+            near = (f"{scene.meta.class_names[k]}", k, f"dist {math.sqrt(float(d2[k])):.2f}")
+        else:  # no classes: the k-means region of the data, and how typical the point is
+            name, k = scene.region_of(pos)
+            d = scene.dims  # how far from the data's mean, in standard deviations, in the dims flown
+            std = np.maximum(np.asarray(scene.meta.latent_std, np.float64)[d], 1e-9)
+            off = (pos - np.asarray(scene.meta.latent_mean, np.float64)[d]) / std
+            near = (name, k, f"{float(np.sqrt((off * off).sum())):.1f}σ from the mean")
+        out = scene.ship.outside_distance(scene.lo, scene.hi)
+        return math.hypot(*scene.velocity), pos, near, field_count, out
+
+    def _draw_flight(self, surface: pygame.Surface, scene: HudScene, left: pygame.Rect, u: float) -> None:
+        """The flight-data panel's contents: model, speed, position, the nearest class or region."""
+        speed, shown_pos, (near, near_k, near_note) = self._readings[:3]
+        pw = left.width
         x, y = left.x + int(12 * u), left.y + int(8 * u)
         fs, fl = int(15 * u), int(13 * u)
         self._text(surface, "LATENT ODYSSEY", (x, y), fl, ui.ACCENT, bold=True)
         self._text(surface, scene.meta.name, (left.right - int(12 * u), y), fl, ui.DIM, "topright")
         y += int(24 * u)
-        tick = int(scene.clock * READOUT_HZ)
-        if tick != self._tick or self._readings is None:
-            self._tick = tick
-            self._readings = (math.hypot(*scene.velocity), scene.ship.position.copy())
-        speed, shown_pos = self._readings
         self._text(surface, "SPEED", (x, y + int(4 * u)), fl, ui.DIM)
         self._text(surface, f"{speed:5.2f}", (x + int(64 * u), y), int(22 * u), ui.FG, bold=True)
         self._text(surface, "u/s", (x + int(128 * u), y + int(5 * u)), fl, ui.DIM)
@@ -182,35 +233,24 @@ class OdysseyHud:
         self._text(surface, pos, (x + int(64 * u), y), fs, ui.FG)
         y += int(24 * u)
         self._text(surface, "NEAR", (x, y), fl, ui.DIM)
+        col = ui.class_colour(near_k)
+        pygame.draw.circle(surface, col, (x + int(70 * u), y + int(8 * u)), int(5 * u))
+        self._text(surface, near, (x + int(82 * u), y), fs, col, bold=True)
+        self._text(surface, near_note, (x + int(170 * u), y), fs, ui.DIM)
+        y += int(24 * u)
         if scene.n_classes:
-            z = scene.latent()
-            d2 = np.sum((scene.centroids_full - z[None]) ** 2, axis=1)
-            k = int(np.argmin(d2))
-            col = ui.class_colour(k)
-            pygame.draw.circle(surface, col, (x + int(70 * u), y + int(8 * u)), int(5 * u))
-            self._text(surface, f"{scene.meta.class_names[k]}", (x + int(82 * u), y), fs, col, bold=True)
-            self._text(surface, f"dist {math.sqrt(float(d2[k])):.2f}", (x + int(170 * u), y), fs, ui.DIM)
-            y += int(24 * u)
             self._text(surface, "WARP TO", (x, y), fl, ui.DIM)
             k = scene.selected_class
             col = ui.class_colour(k)
             pygame.draw.circle(surface, col, (x + int(70 * u), y + int(8 * u)), int(5 * u), width=2)
             self._text(surface, f"{scene.meta.class_names[k]}", (x + int(82 * u), y), fs, col)
-        else:  # no classes: the k-means region of the data, and how typical the point is
-            name, k = scene.region_of(scene.ship.position)
-            col = ui.class_colour(k)
-            pygame.draw.circle(surface, col, (x + int(70 * u), y + int(8 * u)), int(5 * u))
-            self._text(surface, name, (x + int(82 * u), y), fs, col, bold=True)
-            d = scene.dims  # how far from the data's mean, in standard deviations, in the dims flown
-            std = np.maximum(np.asarray(scene.meta.latent_std, np.float64)[d], 1e-9)
-            off = (shown_pos - np.asarray(scene.meta.latent_mean, np.float64)[d]) / std
-            self._text(surface, f"{float(np.sqrt((off * off).sum())):.1f}σ from the mean", (x + int(170 * u), y), fs, ui.DIM)
-            y += int(24 * u)
+        else:
             self._text(surface, "WARP", (x, y), fl, ui.DIM)
             self._text(surface, "J: a random point", (x + int(82 * u), y), fs, ui.DIM)
-        # ----- right panel: modes
-        right = pygame.Rect(w - m - pw, m + int(READOUT_CLEARANCE * u), pw, ph)
-        self._panel(surface, right)
+
+    def _draw_modes(self, surface: pygame.Surface, scene: HudScene, right: pygame.Rect, u: float) -> None:
+        """The modes panel's contents: flight mode, tour, view (field or tunnel), subspace."""
+        fs = int(15 * u)
         x, y = right.x + int(12 * u), right.y + int(8 * u)
         if scene.mode == "warp":
             state, col = "WARP", (120, 220, 255)
@@ -240,34 +280,13 @@ class OdysseyHud:
             look = "" if scene.tunnel_look == "plain" else f" · {scene.tunnel_look}"
             view = f"TUNNEL  {scene.layer_count} layers{look}"
         else:
-            view = f"FIELD  {field_count} images"
+            view = f"FIELD  {self._readings[3]} images"
         self._text(surface, view, (x, y), fs, (120, 230, 255))
         self._text(surface, f"spacing {scene.spacing:.3f}", (right.right - int(12 * u), y), fs, ui.DIM, "topright")
         y += int(24 * u)
         dims = " ".join(f"z{d}" for d in scene.dims)
         self._text(surface, f"SUBSPACE  {dims}", (x, y), fs, ui.FG)
         self._text(surface, f"of {scene.meta.latent_dim} dims", (right.right - int(12 * u), y), fs, ui.DIM, "topright")
-        # ----- minimap
-        self._draw_minimap(surface, scene, camera, view_pts, u, m)
-        # ----- grid
-        self.grid_rects = []
-        if grid_images:
-            self._draw_grid(surface, scene, grid_images, u, m)
-        # ----- warnings and hints
-        fog = scene.fog_level()
-        if fog > 0.0:
-            pulse = 0.8 + 0.2 * math.sin(scene.clock * 6.0)
-            col = tuple(int(c * pulse + 40 * (1 - pulse)) for c in ui.WARN)
-            out = scene.ship.outside_distance(scene.lo, scene.hi)
-            box = pygame.Rect(0, 0, int(400 * u), int(58 * u))
-            box.midtop = (w // 2, m)
-            self._panel(surface, box, ui.WARN)
-            self._text(surface, "LEAVING THE POPULATED REGION", (w // 2, box.y + int(7 * u)),
-                       int(19 * u), col, "midtop", True)
-            self._text(surface, f"{out:.2f} u outside the bounds  ·  pulling back",
-                       (w // 2, box.y + int(34 * u)), fs, (230, 170, 170), "midtop")
-        if scene.mode == "warp" and scene.warp_state is not None:
-            self._text(surface, "W A R P", (w // 2, int(h * 0.78)), int(28 * u), (150, 230, 255), "center", True)
 
     def _draw_minimap(self, surface, scene: HudScene, camera: Camera, view_pts: np.ndarray,
                       u: float, m: int) -> None:
@@ -342,8 +361,12 @@ class OdysseyHud:
         # the decoder hands back the same arrays for cached images: rescale only on a change
         if (cached is None or cached[0] != key or len(cached[1]) != len(images)
                 or any(a is not b for a, b in zip(cached[1], images, strict=False))):
-            surfs = [self.image_surface(img, (cell, cell)) for img in images]
-            self._grid_cache = (key, list(images), surfs)
+            made = [self.image_surface(img, (cell, cell)) for img in images]
+            self._grid_cache = (key, list(images), [m[0] for m in made], [m[1] for m in made])
+        elif not all(cached[3]):  # stand-ins: the crisp cells may have come meanwhile
+            for i, img in enumerate(images):
+                if not cached[3][i]:
+                    cached[2][i], cached[3][i] = self.image_surface(img, (cell, cell))
         for i, s in enumerate(self._grid_cache[2]):
             r, c = divmod(i, 3)
             pos = (rect.x + c * (cell + gap), rect.y + r * (cell + gap))

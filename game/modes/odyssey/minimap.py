@@ -7,9 +7,11 @@ view and the ship moves across it. Points are coloured by class; points above th
 plane are bright, points below it dim. The tour path, the tunnel layer points and the ship
 (a triangle pointing forward) are drawn over the cloud.
 
-Cost per frame: one vectorised projection of the M points (M <= a few thousand), a depth
-sort, and fancy-indexed writes into the surface's pixel array (``pygame.surfarray``);
-no per-point draw calls. The frame, rings and colour table are built once.
+Cost per frame: one vectorised projection of the M points (M <= a few thousand, written out:
+no BLAS call), a bucket order by height, and fancy-indexed writes into the surface's pixel
+array (``pygame.surfarray``); no per-point draw calls. The frame (background, rings, border)
+and the colour table are built once; the frame is copied in as pixels (an SDL blit of some
+sizes, 196 px among them, costs ten times more on this project's machines).
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ class Minimap:
         self.size = int(size)
         self.surface = pygame.Surface((self.size, self.size))
         self._frame = self._make_frame()
+        self._frame_px = pygame.surfarray.array2d(self._frame)  # (S, S) pixel values
         self._pts = np.zeros((0, 3))
+        self._rel = np.zeros((3, 0))  # (3, M) the points about the map's centre, one row per axis
         self._label_idx = np.zeros(0, np.int64)
         self._colours = np.zeros((1, len(HEIGHT_LEVELS)), np.uint32)
         self._centre = np.zeros(3)
@@ -55,6 +59,7 @@ class Minimap:
             pygame.draw.circle(frame, RING, (c, c), int(r * s), width=1)
         pygame.draw.line(frame, RING, (c, 4), (c, s - 4))
         pygame.draw.line(frame, RING, (4, c), (s - 4, c))
+        pygame.draw.rect(frame, RING, frame.get_rect(), width=1)
         return frame
 
     def set_points(
@@ -70,6 +75,7 @@ class Minimap:
         self._centre = 0.5 * (lo + hi)
         self._half_diag = max(1e-9, 0.5 * float(np.linalg.norm(hi - lo)))
         self._scale = MAP_FILL * self.size / self._half_diag
+        self._rel = np.ascontiguousarray((self._pts - self._centre[None, :]).T)  # (3, M)
         n_classes = int(labels.max()) + 1 if len(labels) else 0
         self._label_idx = np.where(labels >= 0, labels, n_classes)  # -1 -> last row
         table = np.zeros((n_classes + 1, len(HEIGHT_LEVELS)), np.uint32)
@@ -82,11 +88,21 @@ class Minimap:
 
     def project(self, pts: np.ndarray, rotation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Map pixels (N, 2) float and heights (N,) of world points, for a ship rotation (3, 3)."""
-        rel = np.asarray(pts, np.float64).reshape(-1, 3) - self._centre[None, :]
-        local = rel @ rotation  # (N, 3): right, up, forward
+        rel = (np.asarray(pts, np.float64).reshape(-1, 3) - self._centre[None, :]).T  # (3, N)
+        x, y, h = self._project_rel(rel, rotation)
+        return np.stack([x, y], axis=1), h
+
+    def _project_rel(self, rel: np.ndarray, rotation: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Map x (N,), y (N,) and heights (N,) of points ``rel`` (3, N) about the map's centre:
+        ``rel^T R`` for the right, up and forward columns, written out."""
+        r = np.asarray(rotation, np.float64)
         c = 0.5 * self.size
-        xy = np.stack([c + local[:, 0] * self._scale, c - local[:, 2] * self._scale], axis=1)
-        return xy, local[:, 1]
+        k = self._scale
+
+        def column(j: int) -> np.ndarray:
+            return rel[0] * r[0, j] + rel[1] * r[1, j] + rel[2] * r[2, j]
+
+        return c + k * column(0), c - k * column(2), column(1)
 
     def draw(
         self,
@@ -101,34 +117,35 @@ class Minimap:
     ) -> pygame.Rect:
         """Render the radar into ``target`` at ``topleft``; returns the rect drawn."""
         surf = self.surface
-        surf.blit(self._frame, (0, 0))
         s = self.size
-        # one projection for everything: ship, marker, path, layer points, then the cloud
+        # the ship, marker, path and layer points in one projection, then the cloud
         extras = [np.asarray(ship_pos, np.float64).reshape(1, 3)]
         extras.append(np.asarray(marker, np.float64).reshape(-1, 3) if marker is not None else np.zeros((0, 3)))
         extras.append(np.asarray(path_pts, np.float64).reshape(-1, 3) if path_pts is not None else np.zeros((0, 3)))
         extras.append(np.asarray(layer_pts, np.float64).reshape(-1, 3) if layer_pts is not None else np.zeros((0, 3)))
         sizes = np.cumsum([0] + [len(e) for e in extras])
-        xy, h = self.project(np.concatenate(extras + [self._pts]), rotation)
+        xy, h = self.project(np.concatenate(extras), rotation)
         ship_xy, ship_h = xy[0], h[0]
         marker_xy = xy[sizes[1] : sizes[2]]
         path_xy = xy[sizes[2] : sizes[3]]
         layer_xy = xy[sizes[3] : sizes[4]]
+        px = pygame.surfarray.pixels2d(surf)  # (W, H) view, locks the surface
+        px[...] = self._frame_px
         if len(self._pts):
-            cxy, rel_h = xy[sizes[4] :], h[sizes[4] :] - ship_h
+            cx, cy, ch = self._project_rel(self._rel, rotation)
+            rel_h = ch - ship_h
             band = HEIGHT_BAND * self._half_diag
-            level = np.where(rel_h > band, 2, np.where(rel_h < -band, 0, 1))
+            level = (rel_h >= -band).astype(np.int64) + (rel_h > band)  # 0 below, 1 near, 2 above
             # lowest first, highest on top (a bucket order, no full sort)
             order = np.concatenate([np.flatnonzero(level == k) for k in range(len(HEIGHT_LEVELS))])
-            ix = cxy[order, 0].astype(np.int64)
-            iy = cxy[order, 1].astype(np.int64)
+            ix = cx[order].astype(np.int64)
+            iy = cy[order].astype(np.int64)
             cols = self._colours[self._label_idx[order], level[order]]
             ok = (ix >= 0) & (iy >= 0) & (ix < s - 1) & (iy < s - 1)
             ix, iy, cols = ix[ok], iy[ok], cols[ok]
-            px = pygame.surfarray.pixels2d(surf)  # (W, H) view, locks the surface
             # 2x2 dots in one assignment: each point's four pixels, in drawing order
             px[np.stack([ix, ix + 1, ix, ix + 1], 1).ravel(), np.stack([iy, iy, iy + 1, iy + 1], 1).ravel()] = np.repeat(cols, 4)
-            del px
+        del px
         if len(path_xy) > 1:
             pygame.draw.lines(surf, PATH_COLOUR, True, path_xy.tolist())
         for x, y in layer_xy.tolist():
@@ -137,7 +154,10 @@ class Minimap:
         if len(marker_xy):
             pygame.draw.circle(surf, PATH_COLOUR, marker_xy[0].astype(int).tolist(), 5, width=1)
         self._draw_ship(surf, ship_xy)
-        pygame.draw.rect(surf, RING, surf.get_rect(), width=1)
+        px = pygame.surfarray.pixels2d(surf)  # the border goes over everything
+        for edge in ((0, slice(None)), (s - 1, slice(None)), (slice(None), 0), (slice(None), s - 1)):
+            px[edge] = self._frame_px[edge]
+        del px
         surf.set_alpha(alpha)
         return target.blit(surf, topleft)
 

@@ -21,7 +21,8 @@ mouse_look             F      mouse look on / off (the mouse turns the ship; rel
 grid                   Y      3x3 grid of decoded neighbours along the ship's right/up axes
 autopilot              O / X  autopilot on / off; resumes a paused tour
 tour_next              U / A  next tour kind: centroids -> dense (k-means) -> random
-warp                   J / Y  warp to a random point inside the bounds
+warp                   J / Y  warp to a random point inside the bounds (a sample of the
+                              fitted density on models that have one: faces)
 warp_class             K / B  warp to the selected class's centroid
 class_0..9, class_next/prev   select the warp class (0-9, Tab, `)
 smooth_toggle          N      image look: crisp ink -> nearest pixels -> smooth
@@ -160,6 +161,7 @@ class OdysseyScene(ModeScene):
 
     name = "odyssey"
     title = "Odyssey"
+    fills_screen = True  # the field's sky, the scaled tunnel or the unsupported notice cover the window
 
     def __init__(self, prefetch: bool = True) -> None:
         super().__init__()
@@ -246,6 +248,7 @@ class OdysseyScene(ModeScene):
             (a for a in SUBSPACE_ACTIONS if a in ctx.input.map.actions), None
         )
         self._rng = np.random.default_rng(getattr(ctx, "seed", None))  # warp targets
+        self.density = meta.fitted_density()  # faces: random warps and tours sample it
         self._tour_seed = 0
         if not self.n_classes:
             self.tour_kind = "dense"  # no class centroids to tour
@@ -270,7 +273,7 @@ class OdysseyScene(ModeScene):
         self.velocity = np.zeros(3)  # (3,) the ship's actual velocity, whatever flies it
         if self.prefetch:
             self.ahead = DecodeAhead(self.decoder)
-            self.stream = FieldStream(self.decoder, prepare=self.view.field.prepare_payload)
+            self.stream = FieldStream(self.decoder, prepare=self.view.prepare_payload)
 
     def exit(self) -> None:
         self.freeze()
@@ -463,15 +466,22 @@ class OdysseyScene(ModeScene):
             else:
                 self._start_autopilot()
         if p("warp"):
-            margin = 0.1 * (self.hi - self.lo)
-            target = self._rng.uniform(self.lo + margin, self.hi - margin)
-            self._start_warp(target, "random point")
+            self._start_warp(self.random_points(1, self._rng)[0], "random point")
         if p("warp_class"):
             if self.n_classes:
                 k = self.selected_class
                 self._start_warp(self.centroids[k], f"class {self.meta.class_names[k]}")
             else:
                 self._notify("This model has no classes to warp to.")
+
+    def random_points(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` random points of the flight subspace: samples of the model's fitted density
+        (in the flown dims, inside the bounds) when it has one, else uniform inside the inner
+        80 % of the bounds.  # (n, 3)"""
+        if self.density is not None:
+            return np.clip(self.density.sample(n, rng)[:, self.dims], self.lo, self.hi)
+        margin = 0.1 * (self.hi - self.lo)
+        return rng.uniform(self.lo + margin, self.hi - margin, size=(n, 3))
 
     def _notify(self, text: str, seconds: float = 3.0) -> None:
         if self.ctx is not None:
@@ -495,6 +505,7 @@ class OdysseyScene(ModeScene):
             self.tour = make_tour(
                 self.tour_kind, self.centroids, list(self.meta.class_names),
                 self.samples_full[:, self.dims], self.lo, self.hi, seed=1234 + self._tour_seed,
+                sampler=self.random_points,
             )
             self.tour_kind = self.tour.kind
             path = self.tour.path

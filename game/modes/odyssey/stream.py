@@ -8,7 +8,10 @@ first) in small batches through the model's decoder (onnxruntime releases the GI
 frame loop keeps drawing), optionally turns each image into a drawing payload there too
 (``prepare(image, extra)``: numpy work such as a billboard sprite's pixels, which releases
 the GIL in its array loops), and hands the results back; the frame collects them with
-``drain()``. A new ``request`` replaces the pending one. ``stop()`` joins the thread.
+``drain()``. A new ``request`` replaces the pending one. ``prepare_later`` queues numpy work on
+an image already decoded (the crisp large sprite of a billboard about to be seen big, the
+crisp pixels of a new tunnel layer); the worker does it first, before its next chunk of
+decodes, and ``take_prepared()`` hands the results back. ``stop()`` joins the thread.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import numpy as np
 from latent_odyssey.game.model.ahead import DecodeAhead
 
 STREAM_CHUNK = 8  # images per decode in the worker (small, so a new request is picked up soon)
+JOBS_KEPT = 32  # prepare_later jobs waiting at most (the oldest are dropped)
 STORE_BYTES = 48 * 1024 * 1024  # decoded field images kept (28x28 RGB: ~20k, 64x64: ~4k)
 
 
@@ -74,6 +78,9 @@ class FieldStream(DecodeAhead):
         self.images_decoded = 0  # by this worker, so far
         self.requests = 0
         self._done: list[tuple[int, Hashable, np.ndarray, Any]] = []
+        self._jobs: list[tuple[int, Hashable, np.ndarray, Any]] = []  # prepare_later, oldest first
+        self._prepared: list[tuple[int, Hashable, Any]] = []  # ... and their results
+        self._tail = False  # the running request no longer looks at the jobs
         super().__init__(decoder, chunk)
 
     def request(self, serial: int, keys: list, zs: np.ndarray, extras: list | None = None) -> None:
@@ -84,6 +91,16 @@ class FieldStream(DecodeAhead):
         with self._cond:
             self._pending = (serial, list(keys), np.array(zs, np.float32, copy=True), extras)
             self.requests += 1
+            self._cond.notify()
+
+    def prepare_later(self, serial: int, key: Hashable, image: np.ndarray, extra: Any) -> None:
+        """Run ``prepare(image, extra)`` on the worker soon; ``take_prepared`` hands back
+        (serial, key, payload). Does not replace the pending request."""
+        with self._cond:
+            self._jobs.append((serial, key, image, extra))
+            del self._jobs[:-JOBS_KEPT]
+            if self._pending is None and (not self._busy or self._tail):  # wake the worker
+                self._pending = (serial, [], np.zeros((0, 0), np.float32), [])
             self._cond.notify()
 
     def drain(self, store: FieldStore, payloads: dict | None = None) -> int:
@@ -100,12 +117,34 @@ class FieldStream(DecodeAhead):
                 n += 1
         return n
 
+    def take_prepared(self) -> list[tuple[int, Hashable, Any]]:
+        """The finished ``prepare_later`` jobs: (serial, key, payload), oldest first."""
+        with self._cond:
+            done, self._prepared = self._prepared, []
+        return done
+
+    def _run_jobs(self) -> None:
+        """Do the queued ``prepare_later`` jobs, oldest first."""
+        while self.prepare is not None:
+            with self._cond:
+                if not self._jobs or self._stop:
+                    return
+                serial, key, image, extra = self._jobs.pop(0)
+            payload = self.prepare(image, extra)
+            with self._cond:
+                self._prepared.append((serial, key, payload))
+
     def _run(self, work: tuple[int, list, np.ndarray, list]) -> None:
-        """Decode a request in chunks (and prepare each image), ending early when superseded."""
+        """Decode a request in chunks (and prepare each image), ending early when superseded;
+        queued ``prepare_later`` jobs go first, before each chunk."""
         serial, keys, zs, extras = work
+        with self._cond:
+            self._tail = False
+        self._run_jobs()
         for i in range(0, len(keys), self.chunk):
             if self._superseded():
                 break
+            self._run_jobs()
             images = self.decoder.to_rgb8(self.decoder.run_raw(zs[i : i + self.chunk]))
             payloads = [self.prepare(img, x) if self.prepare is not None else None
                         for img, x in zip(images, extras[i : i + self.chunk], strict=True)]
@@ -113,3 +152,8 @@ class FieldStream(DecodeAhead):
                 self._done.extend((serial, k, img, pl) for k, img, pl
                                   in zip(keys[i : i + self.chunk], images, payloads, strict=True))
                 self.images_decoded += len(images)
+        self._run_jobs()
+        with self._cond:  # jobs queued from now on wake the worker again
+            self._tail = True
+            if self._jobs and self._pending is None and not self._stop:
+                self._pending = (serial, [], np.zeros((0, 0), np.float32), [])

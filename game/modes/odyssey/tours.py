@@ -5,7 +5,8 @@ Tours (all closed loops, ``spline.Path(closed=True)``, travelled at constant spe
 * ``centroids``  the class centroids (models with class names)
 * ``dense``      k-means centres (k = :data:`DENSE_K`) of the model's encoded sample points,
                  so the loop visits where the data is densest
-* ``random``     points drawn uniformly inside the inner part of the latent bounds (seeded)
+* ``random``     points drawn uniformly inside the inner part of the latent bounds (seeded), or
+                 by the caller's ``sampler`` (the Odyssey: the model's fitted density, if any)
 
 Waypoints are ordered into a short loop (greedy nearest neighbour, then 2-opt), so the path
 does not cross itself needlessly. Everything is numpy and deterministic: the same model,
@@ -16,6 +17,7 @@ The way ahead is decoded by :class:`latent_odyssey.game.model.ahead.DecodeAhead`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,11 +144,13 @@ def make_tour(
     lo: np.ndarray,
     hi: np.ndarray,
     seed: int = RANDOM_TOUR_SEED,
+    sampler: Callable[[int, np.random.Generator], np.ndarray] | None = None,
 ) -> Tour:
     """Build a tour of ``kind`` in the flight subspace.
 
     ``centroids`` (K, 3), ``samples`` (M, 3), ``lo``/``hi`` (3,) are already projected to the
-    subspace. Falls back to the next kind when a kind has fewer than 2 distinct waypoints
+    subspace. ``sampler(n, rng) -> (n, 3)`` draws the ``random`` tour's points (default: uniform
+    inside the inner part of the bounds). Falls back to the next kind when a kind has fewer than 2 distinct waypoints
     (no classes, too few samples), ending with ``random``, which always works.
     """
     if kind not in TOUR_KINDS:
@@ -162,8 +166,11 @@ def make_tour(
         names = [f"cluster {i + 1}" for i in range(len(pts))]
     else:
         rng = np.random.default_rng(seed)
-        margin = RANDOM_TOUR_MARGIN * (hi - lo)
-        pts = rng.uniform(lo + margin, hi - margin, size=(RANDOM_TOUR_POINTS, 3))
+        if sampler is not None:
+            pts = np.asarray(sampler(RANDOM_TOUR_POINTS, rng), np.float64)
+        else:
+            margin = RANDOM_TOUR_MARGIN * (hi - lo)
+            pts = rng.uniform(lo + margin, hi - margin, size=(RANDOM_TOUR_POINTS, 3))
         names = [f"point {i + 1}" for i in range(len(pts))]
     if len(pts) >= 2:
         order = order_loop(pts)
@@ -176,7 +183,7 @@ def make_tour(
             keep = _kept_rows(pts, path.waypoints)
             return Tour(kind, path.waypoints, [names[i] for i in keep], path)
     nxt = TOUR_KINDS[(TOUR_KINDS.index(kind) + 1) % len(TOUR_KINDS)]
-    return make_tour(nxt, centroids, class_names, samples, lo, hi, seed)
+    return make_tour(nxt, centroids, class_names, samples, lo, hi, seed, sampler)
 
 
 def _kept_rows(pts: np.ndarray, kept: np.ndarray) -> list[int]:

@@ -22,8 +22,8 @@ The tunnel is a zoom centred on the direction of travel: every layer is drawn ce
 *vanishing point* of the flight direction (where a point infinitely far ahead along the
 velocity lands on screen; the scene's view passes it), ``F · LAYER_SIZE · Δ / depth`` pixels
 wide, so layers grow continuously as the ship advances and never trail off toward a corner.
-The view composes the layers upright and turns the whole picture by the camera's roll, so
-the tunnel rolls with the ship. Layers are drawn far to near with no outlines. For
+Each layer is turned by the camera's roll about its centre, the vanishing point (in steps
+of ``sprites.ROLL_STEP_DEG``, as the field's billboards), so the tunnel rolls with the ship. Layers are drawn far to near with no outlines. For
 dark-background models (digits, fashion) they are crisp images added up (``BLEND_RGB_ADD``,
 each at ``ADD_LEVEL``): black is see-through, the far layers glow in the centre of the near
 ones and strokes that cross glow brighter. Light-background models (faces) are round cards, alpha-blended. Brightness
@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,8 +46,14 @@ from latent_odyssey.game.engine import imaging
 from latent_odyssey.game.engine.imaging import InkStyle
 from latent_odyssey.game.modes.odyssey.camera import focal_px
 from latent_odyssey.game.modes.odyssey.flight import quat_to_matrix
+from latent_odyssey.game.modes.odyssey.fog import ConstantTiles
 from latent_odyssey.game.modes.odyssey.spline import Path
-from latent_odyssey.game.modes.odyssey.sprites import Deadline, billboard_rgba, rgba_surface
+from latent_odyssey.game.modes.odyssey.sprites import (
+    ROLL_STEP_DEG,
+    Deadline,
+    billboard_rgba,
+    rgba_surface,
+)
 
 LAYER_SIZE = 1.1  # a layer is a square this many spacings wide
 NEAR_CULL = 0.45  # layers closer than this many spacings are not drawn
@@ -59,8 +66,11 @@ LAYER_PX = 256  # crisp layer surfaces are made this many pixels wide
 LEVEL_STEPS = 16  # a layer's brightness is quantised to this many steps (its surface is kept)
 LAYERS_KEPT = 96  # crisp layer surfaces kept
 LAYER_MIP_MIN_PX = 24  # the smallest mip of a layer surface
-CRISP_BUDGET_MS = 1.5  # time a frame may spend making crisp layers while the worker runs
-TINTED_KEPT = 256  # tinted and dimmed layer surfaces kept
+CRISP_BUDGET_MS = 1.5  # time a frame may spend making crisp layers when no worker makes them
+TURN_BUDGET_MS = 1.0  # ... and turning and tinting layer surfaces (roll and level steps), interactive
+STANDIN_PX = 64  # the quick bilinear stand-in shown until a crisp layer is made is this wide
+CARD_TINT = (200, 200, 220)  # light backgrounds: the layer cards' rim
+TINTED_KEPT = 256  # turned, tinted and dimmed layer surfaces kept
 PRISM_HUE_STEP = 0.085  # prism look: hue turn per layer step along the rail
 TRAIL_KEEP = 200  # trails look: the last frame is kept at this brightness (of 255) ...
 TRAIL_ZOOM = 1.045  # ... zoomed by this factor about the vanishing point
@@ -257,6 +267,20 @@ def blit_zoomed(
     return pygame.Rect(round(x0), round(y0), round(sw * k), round(sh * k))
 
 
+def layer_pixels(img: np.ndarray, look: str, style: InkStyle) -> list[np.ndarray]:
+    """A layer's crisp pixels, numpy only (the field's worker makes them): for dark
+    backgrounds its grey levels (LAYER_PX, LAYER_PX) uint8 and their mips, halved by 2x2
+    means down to LAYER_MIP_MIN_PX; for light ones a round card (LAYER_PX, LAYER_PX, 4)."""
+    if not style.dark_background:
+        return [billboard_rgba(img, LAYER_PX, style, look, CARD_TINT)]
+    mips = [imaging.ink_intensity(img, (LAYER_PX, LAYER_PX), style)]
+    while mips[-1].shape[0] // 2 >= LAYER_MIP_MIN_PX:
+        m = mips[-1].astype(np.uint16)  # (S, S), S even: LAYER_PX is a power of two
+        half = (m[0::2, 0::2] + m[1::2, 0::2] + m[0::2, 1::2] + m[1::2, 1::2] + 2) // 4
+        mips.append(half.astype(np.uint8))
+    return mips
+
+
 def hue_colour(hue: float, saturation: float = 0.75) -> tuple[int, int, int]:
     """A bright colour of ``hue`` in [0, 1) (HSV with value 1)."""
     h6 = (hue % 1.0) * 6.0
@@ -281,6 +305,8 @@ class TunnelCompositor:
         self.dark_background = style.dark_background
         self.image_look = imaging.DEFAULT_LOOK
         self.drawn = 0  # layers drawn in the last call
+        self.made_here = 0  # final layer surfaces made on this thread ...
+        self.taken = 0  # ... and from the worker's pixels (counters, for tests and profiling)
         self._bases: OrderedDict[int, tuple[np.ndarray, pygame.Surface]] = OrderedDict()
         self._tinted: OrderedDict[tuple, pygame.Surface] = OrderedDict()
         self._last: list[Layer] = []
@@ -289,6 +315,12 @@ class TunnelCompositor:
         self._trail: pygame.Surface | None = None
         self._dim: pygame.Surface | None = None
         self._deadline = Deadline(None)
+        self._tiles = ConstantTiles()
+        self._ask: Callable[[np.ndarray, tuple], None] | None = None  # the worker, during draw
+        self._updates = Deadline(None)  # the frame's time for new turned / tinted surfaces
+        self._shown: dict[int, tuple[tuple, tuple[pygame.Surface, float]]] = {}  # image id -> (what, surface) last drawn
+        self._asked: OrderedDict[int, np.ndarray] = OrderedDict()  # id -> image asked of the worker
+        self._ready: dict[int, tuple[np.ndarray, str, np.ndarray]] = {}  # id -> (image, look, pixels)
 
     def begin_crossfade(self) -> None:
         """The rail changed: let the layers drawn last fade out instead of vanishing."""
@@ -314,30 +346,72 @@ class TunnelCompositor:
             self.image_look = look
             self._bases.clear()
             self._tinted.clear()
+            self._shown.clear()
+            self._asked.clear()
+            self._ready.clear()
+
+    def accept_pixels(self, image_id: int, look: str, pixels: np.ndarray) -> None:
+        """A layer's crisp pixels from the worker (``layer_pixels``), asked for by ``draw``."""
+        img = self._asked.pop(image_id, None)
+        if img is not None and look == self.image_look:
+            self._ready[image_id] = (img, look, pixels)
+            while len(self._ready) > LAYERS_KEPT:  # layers passed before they were drawn again
+                del self._ready[next(iter(self._ready))]
+
+    def _offloaded(self, img: np.ndarray) -> bool:
+        """Whether the worker makes this layer's crisp pixels: it is asked once; True while
+        they are still to come (a stand-in is drawn meanwhile)."""
+        if self._ask is None or (self.dark_background and (self.image_look != "crisp" or not imaging.is_grey(img))):
+            return False  # no worker, or a cheap pygame scale makes it here
+        if id(img) not in self._asked:
+            self._asked[id(img)] = img
+            self._ask(img, ("layer", self.image_look))
+            while len(self._asked) > LAYERS_KEPT:
+                self._asked.popitem(last=False)
+        return True
+
+    def _surfaces(self, pixels: list[np.ndarray]) -> list[pygame.Surface]:
+        """The layer surfaces (largest first) of ``layer_pixels``' output."""
+        if self.dark_background:
+            shown = pygame.display.get_surface() is not None
+            return [imaging.grey_surface(p).convert() if shown else imaging.grey_surface(p).convert(32) for p in pixels]
+        mips = [rgba_surface(pixels[0])]
+        while mips[-1].get_width() // 2 >= LAYER_MIP_MIN_PX:
+            side = mips[-1].get_width() // 2
+            mips.append(pygame.transform.smoothscale(mips[-1], (side, side)))
+        return mips
 
     def _base(self, img: np.ndarray) -> tuple[list[pygame.Surface], bool]:
         """(mips, final): the crisp layer surface of a decoded image and its mips (largest
         first), kept while the decoder hands back the same array: 32-bit grey for dark
         backgrounds, a round card for light ones. Far layers scale from a small mip:
-        cheaper, and no aliasing. When the frame's time for crisp layers is spent, a quick
-        bilinear stand-in is used (``final`` False) and made crisp in a later frame."""
+        cheaper, and no aliasing. The field's worker makes the crisp pixels when there is one
+        (``draw``'s ``ask``), else this thread while the frame's time for them lasts; until
+        they are there a quick bilinear stand-in is used (``final`` False)."""
         hit = self._bases.get(id(img))
         if hit is not None and hit[0] is img and hit[2]:
             self._bases.move_to_end(id(img))
             return hit[1], True
-        final = self._deadline.left()
-        if not final and hit is not None and hit[0] is img:
-            return hit[1], False
-        look = self.image_look if final else "smooth"
-        if self.dark_background:
-            surf = imaging.enlarged(img, (LAYER_PX, LAYER_PX), look, self.style)
-            surf = surf.convert() if pygame.display.get_surface() is not None else surf.convert(32)
+        ready = self._ready.pop(id(img), None)
+        if ready is not None and ready[0] is img:  # the worker made it, mips included
+            final, mips = True, self._surfaces(ready[2])
+            self.taken += 1
         else:
-            surf = rgba_surface(billboard_rgba(img, LAYER_PX, self.style, look, (200, 200, 220)))
-        mips = [surf]
-        while mips[-1].get_width() // 2 >= LAYER_MIP_MIN_PX:
-            side = mips[-1].get_width() // 2
-            mips.append(pygame.transform.smoothscale(mips[-1], (side, side)))
+            final = not self._offloaded(img) and self._deadline.left()
+            if not final and hit is not None and hit[0] is img:
+                return hit[1], False
+            look = self.image_look if final else "smooth"
+            self.made_here += final
+            side = LAYER_PX if final else STANDIN_PX  # (a stand-in is small: it shows a frame or two)
+            if self.dark_background:
+                surf = imaging.enlarged(img, (side, side), look, self.style)
+                surf = surf.convert() if pygame.display.get_surface() is not None else surf.convert(32)
+            else:
+                surf = rgba_surface(billboard_rgba(img, side, self.style, look, CARD_TINT))
+            mips = [surf]
+            while mips[-1].get_width() // 2 >= LAYER_MIP_MIN_PX:
+                side = mips[-1].get_width() // 2
+                mips.append(pygame.transform.smoothscale(mips[-1], (side, side)))
         self._bases[id(img)] = (img, mips, final)
         self._bases.move_to_end(id(img))
         while len(self._bases) > LAYERS_KEPT:
@@ -345,41 +419,83 @@ class TunnelCompositor:
         return mips, final
 
     def _layer_surface(self, img: np.ndarray, tint: tuple[int, int, int], level: float,
-                       size: float) -> pygame.Surface:
-        """The layer's mip for a ``size`` px layer, tinted toward ``tint`` and dimmed to
-        ``level`` (quantised), made by one multiply-blit and kept."""
+                       size: float, angle: int = 0) -> tuple[pygame.Surface, float]:
+        """(surface, its width in layer widths): the layer's mip for a ``size`` px layer,
+        turned by ``angle`` buckets of ROLL_STEP_DEG (a turned square is wider), then (dark
+        backgrounds) tinted toward ``tint`` and dimmed to ``level`` (quantised) by one
+        multiply-blit. Both are kept: a new level does not turn the mip again. When the frame's
+        TURN_BUDGET_MS for new ones is spent (``draw``'s ``limited``), the layer's surface of the
+        last frame stands in (a bucket of roll or a level step behind, for a frame or two)."""
         mips, final = self._base(img)
         i = 0
         while i + 1 < len(mips) and mips[i + 1].get_width() >= size:
             i += 1
         base = mips[i]
+        q = max(1, min(LEVEL_STEPS, round(level * LEVEL_STEPS))) if self.dark_background else 0
+        want = (id(img), tint, q, i, final, angle)
+        shown = self._shown.get(id(img))
+        if (shown is not None and shown[0] != want and shown[0][4] == final
+                and self._kept(want) is None and not self._updates.left()):
+            return shown[1]  # this frame's time for new layer surfaces is spent: last frame's
+        made = self._turned_tinted(base, img, tint, q, i, final, angle)
+        self._shown[id(img)] = (want, made)
+        return made
+
+    def _turned_tinted(self, base: pygame.Surface, img: np.ndarray, tint: tuple[int, int, int], q: int,
+                       i: int, final: bool, angle: int) -> tuple[pygame.Surface, float]:
+        """``_layer_surface``'s making (and keeping) of a turned, tinted mip."""
+        turned, wider = base, 1.0
+        if angle:
+            key = ("turned", id(img), i, final, angle)
+            hit = self._kept(key)
+            if hit is None:  # a black (added: nothing) or transparent rim, so the turn pads with it
+                framed = pygame.Surface((base.get_width() + 2, base.get_height() + 2), base.get_flags(), base)
+                framed.fill((0, 0, 0, 0))
+                framed.blit(base, (1, 1), special_flags=0 if self.dark_background else pygame.BLEND_RGBA_MAX)
+                surf = pygame.transform.rotate(framed, angle * ROLL_STEP_DEG)
+                hit = self._keep(key, (surf, surf.get_width() / base.get_width()))
+            turned, wider = hit
         if not self.dark_background:
-            return base
-        q = max(1, min(LEVEL_STEPS, round(level * LEVEL_STEPS)))
-        key = (id(img), tint, q, i, final)
+            return turned, wider
+        key = (id(img), tint, q, i, final, angle)
+        hit = self._kept(key)
+        if hit is None:
+            surf = turned.copy()
+            lv = q / LEVEL_STEPS
+            self._tiles.blend(surf, tuple(int(255 * ((1.0 - TINT_MIX) + TINT_MIX * c / 255.0) * lv) for c in tint),
+                              pygame.BLEND_RGB_MULT)
+            hit = self._keep(key, (surf, wider))
+        return hit
+
+    def _kept(self, key: tuple) -> tuple[pygame.Surface, float] | None:
         hit = self._tinted.get(key)
         if hit is not None:
             self._tinted.move_to_end(key)
-            return hit
-        mult = pygame.Surface(base.get_size())
-        lv = q / LEVEL_STEPS
-        mult.fill(tuple(int(255 * ((1.0 - TINT_MIX) + TINT_MIX * c / 255.0) * lv) for c in tint))
-        surf = base.copy()
-        surf.blit(mult, (0, 0), special_flags=pygame.BLEND_RGB_MULT)
-        self._tinted[key] = surf
+        return hit
+
+    def _keep(self, key: tuple, made: tuple[pygame.Surface, float]) -> tuple[pygame.Surface, float]:
+        self._tinted[key] = made
         while len(self._tinted) > TINTED_KEPT:
             self._tinted.popitem(last=False)
-        return surf
+        return made
 
     def draw(self, view: pygame.Surface, vanishing: tuple[float, float], layers: list[Layer],
              spacing: float, count: int, look: str = "plain", smooth: bool = True,
-             old_depths: np.ndarray | None = None, limited: bool = False) -> None:
+             old_depths: np.ndarray | None = None, limited: bool = False,
+             ask: Callable[[np.ndarray, tuple], None] | None = None, angle: int = 0) -> None:
         """Draw ``layers`` (any order) far to near onto ``view``, all centred on the
         vanishing point ``vanishing`` (view pixels), each ``F * LAYER_SIZE * spacing / depth``
         wide. ``old_depths`` are the current depths of the abandoned rail's layers (which
         fade out over CROSSFADE_S). ``limited``: spend at most CRISP_BUDGET_MS making crisp
-        layers (new ones show bilinear for a frame or two), else make all of them."""
+        layers (new ones show bilinear for a frame or two), else make all of them. ``ask(image,
+        extra)``: a worker that makes crisp pixels (``layer_pixels``) and hands them to
+        ``accept_pixels``; new layers show bilinear until they come. ``angle``: the roll, in
+        buckets of ROLL_STEP_DEG; each layer is turned by it about its centre."""
         self._deadline = Deadline(CRISP_BUDGET_MS / 1000.0 if limited else None)
+        self._updates = Deadline(TURN_BUDGET_MS / 1000.0 if limited else None)
+        self._ask = ask if limited else None
+        if len(self._shown) > LAYERS_KEPT:
+            self._shown.clear()
         self._last = layers
         items = [(layer, layer.depth, 1.0) for layer in layers]
         if self._old and self._old_fade > 0.0 and old_depths is not None:
@@ -408,10 +524,10 @@ class TunnelCompositor:
             if size < 2.0:
                 continue
             tint = hue_colour(layer.index * PRISM_HUE_STEP) if look == "prism" else layer.tint
-            src = self._layer_surface(layer.image, tint, level, size)
+            src, wider = self._layer_surface(layer.image, tint, level, size, angle)
             if not self.dark_background:
                 src.set_alpha(int(255 * level))
-            if blit_zoomed(view, src, vanishing, size, smooth, flags) is not None:
+            if blit_zoomed(view, src, vanishing, size * wider, smooth, flags) is not None:
                 drawn += 1
         self.drawn = drawn
         if look == "trails":

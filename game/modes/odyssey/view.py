@@ -12,13 +12,15 @@ Two looks of the same space, T switches them:
 
 Roll turns everything: field billboards, stars, dust and horizon are projected through the
 full camera (roll included) and the billboards are turned by the camera's roll angle; the
-tunnel is composed upright and the picture turned by the same angle. A full roll gives the
-same frame back.
+tunnel's layers are turned by the same angle about the vanishing point (its sky is round). A
+full roll gives the same frame back.
 
 Each frame makes at most one ``Decoder.decode_batch`` call holding what the frame itself
 decodes (tunnel layers, the 3x3 grid, field points the worker has not brought yet), then
-hands the workers the way ahead. Fog outside the populated region, the warp's streaks and
-the arrival flash go on top, then the HUD (``hud.py``).
+hands the workers the way ahead. The fog outside the populated region is applied where
+things are drawn (``fog.py``: the sky, stars, horizon and sprites of the field; the tunnel at
+its own half size), then the arrival flash, dust and the warp's streaks go on top, then the
+HUD (``hud.py``).
 
 The view reads the scene through :class:`ViewedScene` and changes nothing in it; it owns the
 drawing caches (surfaces, sprites, the field's store of decoded images, the compositor).
@@ -27,19 +29,27 @@ drawing caches (surfaces, sprites, the field's store of decoded images, the comp
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pygame
 
 from latent_odyssey.game.engine import imaging, ui
 from latent_odyssey.game.engine.imaging import InkStyle
-from latent_odyssey.game.modes.odyssey.camera import Camera, focal_px, mat_apply, rotate_screen
+from latent_odyssey.game.modes.odyssey.camera import Camera, focal_px, mat_apply
 from latent_odyssey.game.modes.odyssey.fieldview import FieldScene, FieldView
 from latent_odyssey.game.modes.odyssey.flight import quat_to_matrix
+from latent_odyssey.game.modes.odyssey.fog import FOG_STEPS, ConstantTiles, Fog
 from latent_odyssey.game.modes.odyssey.hud import HudScene, OdysseyHud
-from latent_odyssey.game.modes.odyssey.stream import store_capacity
-from latent_odyssey.game.modes.odyssey.tunnel import Layer, TunnelCompositor, radial_background
+from latent_odyssey.game.modes.odyssey.sprites import angle_bucket
+from latent_odyssey.game.modes.odyssey.stream import FieldStream, store_capacity
+from latent_odyssey.game.modes.odyssey.tunnel import (
+    Layer,
+    TunnelCompositor,
+    layer_pixels,
+    radial_background,
+)
 
 if TYPE_CHECKING:
     from latent_odyssey.game.model.decoder import Decoder
@@ -47,12 +57,9 @@ if TYPE_CHECKING:
     from latent_odyssey.game.modes.odyssey.tunnel import LineRail, PathRail
 
 TUNNEL_SCALE = 0.5  # the tunnel is composed at this fraction of the window, then scaled up
-ROLLED_DEG = 0.75  # the tunnel is composed turned only for rolls larger than this
-VIEW_SIZE_STEP_PX = 16  # the turned tunnel's canvas grows in steps of this (it is kept while it fits)
 BG_INNER = (20, 24, 52)
 BG_OUTER = (4, 5, 12)
-HAZE = (70, 46, 96)  # fog colour outside the populated region
-FOG_STEPS = 12  # fog and flash levels are quantised to this many steps
+FLASH_STEPS = FOG_STEPS  # the arrival flash is quantised to this many steps
 HORIZON = (46, 62, 112)  # the horizon line (world-up's plane through the ship)
 HORIZON_GLOW = (20, 26, 54)
 STAR_MAX = 1200  # encoded sample points drawn as stars
@@ -62,6 +69,7 @@ DUST_COUNT = 220
 DUST_RADIUS_SPACINGS = 3.0  # dust fills a cube of this half-size (in default spacings) around the ship
 DUST_STREAK_S = 0.06  # streak length = distance travelled in this time
 STREAK_COUNT = 64  # radial warp streaks
+CELLS_ASKED_KEPT = 36  # crisp grid cells asked of the worker and not yet shown, at most
 
 
 class ViewedScene(HudScene, FieldScene, Protocol):
@@ -111,10 +119,15 @@ class OdysseyView:
         self._streaks = streak_rng.uniform(0.0, 1.0, (STREAK_COUNT, 3))  # angle, radius, length
         self._tinted: np.ndarray | None = None  # the layer points whose tints are kept
         self._tints: list[tuple[int, int, int]] = []
-        self._bgs: dict[tuple[int, int], pygame.Surface] = {}
+        self._bgs: dict[tuple[int, int, int], pygame.Surface] = {}  # (w, h, fog step) -> sky
+        self._tiles = ConstantTiles()
+        self._stream: FieldStream | None = None  # the field's worker, while a frame is drawn
+        self._cells_asked: dict[tuple, np.ndarray] = {}  # (image id, size) -> image: crisp grid cells asked of it
+        self._cells_ready: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # ... -> (image, grey pixels)
         self._consts: dict[tuple, pygame.Surface] = {}
         self._tunnel_view: pygame.Surface | None = None
-        self._stars: tuple | None = None  # (dims, points (M, 3), labels (M,), palette)
+        self._stars: tuple | None = None  # (dims, points (M, 3), labels (M,), colours (K, S, 3))
+        self._star_palette: tuple | None = None  # (fog step, mapped colours (K, S))
 
     # ------------------------------------------------------------------ the frame
 
@@ -126,23 +139,25 @@ class OdysseyView:
         if look != self._look:
             self._look = look
             self.hud.drop_grid()
+            self._cells_asked.clear()
+            self._cells_ready.clear()
         self.compositor.set_image_look(look)
+        self._stream = scene.stream
+        self._collect_prepared(scene)
         camera = Camera(scene.ship.position.copy(), quat_to_matrix(scene.ship.orientation))
         self.roll_deg = camera.roll_deg()
         pts, depths, images, grid_images = self._decode_frame(scene, camera, (w, h), look)
+        fog = Fog.of(scene.fog_level())
         if scene.tunnel:
-            self._draw_tunnel(surface, scene, camera, pts, depths, images, look)
+            self._draw_tunnel(surface, scene, camera, pts, depths, images, look, fog)
         else:
             self.vanishing = None
-            surface.blit(self._background((w, h)), (0, 0))
-            self._draw_horizon(surface, camera)
-            self._draw_stars(surface, scene, camera)
-            self.field.draw(surface, scene, camera, limited=scene.stream is not None)
-        fog = scene.fog_level()
-        if fog > 0.0:
-            self._fog(surface, fog)
+            surface.blit(self._background((w, h), fog), (0, 0))
+            self._draw_horizon(surface, camera, fog)
+            self._draw_stars(surface, scene, camera, fog)
+            self.field.draw(surface, scene, camera, limited=scene.stream is not None, fog=fog)
         if scene.flash > 0.0:
-            v = int(90 * round(scene.flash * FOG_STEPS) / FOG_STEPS)
+            v = int(90 * round(scene.flash * FLASH_STEPS) / FLASH_STEPS)
             surface.blit(self._const((w, h), (v, v, v)), (0, 0), special_flags=pygame.BLEND_RGB_ADD)
         self._draw_dust(surface, scene, camera)
         warp = scene.warp_progress()
@@ -150,6 +165,39 @@ class OdysseyView:
             self._draw_streaks(surface, 4.0 * warp * (1.0 - warp))
         if ctx is None or ctx.show_hud:
             self.hud.draw(surface, scene, camera, grid_images, pts if scene.tunnel else None, self.field.drawn)
+
+    def prepare_payload(self, img: np.ndarray, extra: tuple) -> Any:
+        """The field worker's numpy work on a decoded image (``stream.FieldStream``'s
+        ``prepare``): a field sprite's pixels (``("sprite", look, tint, side)``) or a tunnel
+        layer's crisp pixels (``("layer", look)``)."""
+        if extra[0] == "layer":
+            return layer_pixels(img, extra[1], self.style)
+        if extra[0] == "cell":
+            return imaging.ink_intensity(img, extra[1], self.style)
+        return self.field.prepare_payload(img, extra)
+
+    def _collect_prepared(self, scene: ViewedScene) -> None:
+        """Hand the worker's finished ``prepare_later`` jobs to the field and the tunnel."""
+        if scene.stream is None:
+            return
+        for serial, key, payload in scene.stream.take_prepared():
+            if key[0] == "layer":
+                self.compositor.accept_pixels(key[1], key[2], payload)
+            elif key[0] == "cell":
+                img = self._cells_asked.pop(key[1:], None)
+                if img is not None:
+                    self._cells_ready[key[1:]] = (img, payload)
+                    while len(self._cells_ready) > CELLS_ASKED_KEPT:  # the grid moved on before
+                        del self._cells_ready[next(iter(self._cells_ready))]
+            else:
+                self.field.accept_large(serial, key[1], payload)
+
+    def _ask_layer(self, scene: ViewedScene) -> Callable[[np.ndarray, tuple], None] | None:
+        """The compositor's way to have the worker make a layer's crisp pixels."""
+        stream = scene.stream
+        if stream is None:
+            return None
+        return lambda img, extra: stream.prepare_later(0, ("layer", id(img), extra[1]), img, extra)
 
     def _decode_frame(
         self, scene: ViewedScene, camera: Camera, size: tuple[int, int], look: str
@@ -176,15 +224,21 @@ class OdysseyView:
 
     # ------------------------------------------------------------------ field backdrop
 
-    def _background(self, size: tuple[int, int]) -> pygame.Surface:
-        bg = self._bgs.get(size)
+    def _background(self, size: tuple[int, int], fog: Fog | None = None) -> pygame.Surface:
+        """The deep-space sky at ``size``, seen through ``fog`` (kept per size and fog step)."""
+        key = (size[0], size[1], fog.step if fog else 0)
+        bg = self._bgs.get(key)
         if bg is None:
-            bg = radial_background(size, BG_INNER, BG_OUTER)
-            if pygame.display.get_surface() is not None:
-                bg = bg.convert()
+            if fog:
+                bg = self._background(size).copy()
+                fog.apply(bg, self._tiles)
+            else:
+                bg = radial_background(size, BG_INNER, BG_OUTER)
+                if pygame.display.get_surface() is not None:
+                    bg = bg.convert()
             if len(self._bgs) > 4:
-                self._bgs.clear()
-            self._bgs[size] = bg
+                self._bgs = {k: v for k, v in self._bgs.items() if k[2] == 0}  # the clear skies stay
+            self._bgs[key] = bg
         return bg
 
     def _const(self, size: tuple[int, int], colour: tuple[int, int, int]) -> pygame.Surface:
@@ -200,7 +254,7 @@ class OdysseyView:
             self._consts[key] = s
         return s
 
-    def _draw_horizon(self, surface: pygame.Surface, camera: Camera) -> None:
+    def _draw_horizon(self, surface: pygame.Surface, camera: Camera, fog: Fog) -> None:
         """World-up's plane through the ship, as a faint line: it turns as the ship rolls."""
         w, h = surface.get_size()
         u = camera.direction_to_camera(np.array([0.0, 1.0, 0.0]))  # world up in camera coords
@@ -217,12 +271,13 @@ class OdysseyView:
         tx, ty = -ny / n, nx / n
         reach = math.hypot(w, h)
         a, b = (px - tx * reach, py - ty * reach), (px + tx * reach, py + ty * reach)
+        glow = fog.colour(HORIZON_GLOW)
         for off in (-2.0, 2.0):
-            pygame.draw.line(surface, HORIZON_GLOW, (a[0] + nx / n * off, a[1] + ny / n * off),
+            pygame.draw.line(surface, glow, (a[0] + nx / n * off, a[1] + ny / n * off),
                              (b[0] + nx / n * off, b[1] + ny / n * off), 2)
-        pygame.draw.aaline(surface, HORIZON, a, b)
+        pygame.draw.aaline(surface, fog.colour(HORIZON), a, b)
 
-    def _draw_stars(self, surface: pygame.Surface, scene: ViewedScene, camera: Camera) -> None:
+    def _draw_stars(self, surface: pygame.Surface, scene: ViewedScene, camera: Camera, fog: Fog) -> None:
         """The model's encoded data as class-coloured stars fixed in the flight subspace
         (the cloud shows where the data lives; the field's tints agree with it)."""
         dims = tuple(int(d) for d in scene.dims)
@@ -233,19 +288,32 @@ class OdysseyView:
                                 for k in range(max(1, scene.n_classes))], np.float64)  # (K, 3)
             levels = np.linspace(0.25, 1.0, STAR_LEVELS)  # (S,)
             table = (colours[:, None, :] * levels[None, :, None]).astype(np.int64)  # (K, S, 3)
-            mapped = np.array([[surface.map_rgb(tuple(c)) for c in row] for row in table.tolist()], np.int64)
-            self._stars = (dims, pts, np.clip(labels, 0, len(colours) - 1), mapped)
-        _, pts, labels, mapped = self._stars
+            self._stars = (dims, np.ascontiguousarray(pts.T), np.clip(labels, 0, len(colours) - 1), table)  # pts (3, M)
+            self._star_palette = None
+        _, pts, labels, table = self._stars
+        if self._star_palette is None or self._star_palette[0] != fog.step:
+            mapped = np.array([[surface.map_rgb(fog.colour(c)) for c in row] for row in table.tolist()], np.int64)
+            self._star_palette = (fog.step, mapped)  # (K, S) pixel values
+        mapped = self._star_palette[1]
         w, h = surface.get_size()
-        xy, z = camera.project(pts, (w, h))
-        near = STAR_NEAR * scene.extent
-        ok = (z > near) & (xy[:, 0] >= 0) & (xy[:, 0] < w - 1) & (xy[:, 1] >= 0) & (xy[:, 1] < h - 1)
+        # camera coordinates, written out per axis (as Camera.to_camera), the depth first: the
+        # stars behind the ship are dropped before the rest is worked out
+        r, c = camera.rotation, camera.position
+        rel = [pts[i] - c[i] for i in range(3)]  # 3 x (M,)
+        z = rel[0] * r[0, 2] + rel[1] * r[1, 2] + rel[2] * r[2, 2]
+        front = np.flatnonzero(z > STAR_NEAR * scene.extent)
+        rel = [v[front] for v in rel]
+        f = focal_px(h) / z[front]
+        fx = 0.5 * w + (rel[0] * r[0, 0] + rel[1] * r[1, 0] + rel[2] * r[2, 0]) * f
+        fy = 0.5 * h - (rel[0] * r[0, 1] + rel[1] * r[1, 1] + rel[2] * r[2, 1]) * f
+        ok = (fx >= 0) & (fx < w - 1) & (fy >= 0) & (fy < h - 1)
         if not np.any(ok):
             return
-        x = xy[ok, 0].astype(np.int64)
-        y = xy[ok, 1].astype(np.int64)
-        level = np.clip((1.4 - z[ok] / scene.extent) * STAR_LEVELS, 0, STAR_LEVELS - 1).astype(np.int64)
-        colour = mapped[labels[ok], level]
+        x = fx[ok].astype(np.int64)
+        y = fy[ok].astype(np.int64)
+        sel = front[ok]
+        level = np.clip((1.4 - z[sel] / scene.extent) * STAR_LEVELS, 0, STAR_LEVELS - 1).astype(np.int64)
+        colour = mapped[labels[sel], level]
         try:
             px = pygame.surfarray.pixels2d(surface)
         except (ValueError, pygame.error):  # a surface without direct pixel access
@@ -266,34 +334,27 @@ class OdysseyView:
         return self._tints
 
     def _draw_tunnel(self, surface: pygame.Surface, scene: ViewedScene, camera: Camera, pts: np.ndarray,
-                     depths: np.ndarray, images: list[np.ndarray], look: str) -> None:
-        """The tunnel composed upright at TUNNEL_SCALE around the vanishing point, turned by
-        the roll and scaled onto the window."""
+                     depths: np.ndarray, images: list[np.ndarray], look: str, fog: Fog) -> None:
+        """The tunnel composed at TUNNEL_SCALE around the vanishing point, its layers turned
+        by the roll (each about its own centre, the vanishing point: the same picture as the
+        whole tunnel turned about the window's centre, for a fraction of the pixels), seen
+        through ``fog`` and scaled onto the window."""
         w, h = surface.get_size()
         direction = scene.flight_direction()
         vp = camera.screen_point(direction, (w, h))
         if vp is None:  # flying backwards: the tunnel is behind; keep it centred
             vp = (0.5 * w, 0.5 * h)
         self.vanishing = vp
-        roll = self.roll_deg if abs(self.roll_deg) >= ROLLED_DEG else 0.0
         k = TUNNEL_SCALE
         vsize = (max(1, round(w * k)), max(1, round(h * k)))
-        if roll:  # compose what covers the window once turned by the roll (no more: rotating costs by area)
-            a = math.radians(abs(roll) % 180.0)
-            c, s_ = abs(math.cos(a)), abs(math.sin(a))
-            step = VIEW_SIZE_STEP_PX
-            vsize = (int(math.ceil((vsize[0] * c + vsize[1] * s_ + 4) / step)) * step,
-                     int(math.ceil((vsize[0] * s_ + vsize[1] * c + 4) / step)) * step)
         view = self._tunnel_view
         if view is None or view.get_size() != vsize:
             view = pygame.Surface(vsize).convert() if pygame.display.get_surface() is not None else pygame.Surface(vsize)
             self._tunnel_view = view
-        side = int(math.ceil(math.hypot(w, h) * k)) + 2 * VIEW_SIZE_STEP_PX
-        bg = self._background((side, side))  # round: any centred crop of it is the same sky
+        side = int(math.ceil(math.hypot(w, h) * k))
+        bg = self._background((side, side))  # round: any centred crop of it is the same sky, rolled or not
         view.blit(bg, (0, 0), pygame.Rect((side - vsize[0]) // 2, (side - vsize[1]) // 2, *vsize))
-        upright = rotate_screen(np.array([vp]), -roll, (0.5 * w, 0.5 * h))[0]  # undo the roll
-        vx = 0.5 * vsize[0] + (upright[0] - 0.5 * w) * k
-        vy = 0.5 * vsize[1] + (upright[1] - 0.5 * h) * k
+        vx, vy = vp[0] * k, vp[1] * k
         tints = self._layer_tints(scene, pts)
         step = scene.rail.step_size(scene.spacing)
         idx0 = int(math.floor(scene.rail_coord() / step))
@@ -305,19 +366,14 @@ class OdysseyView:
             old_pts = np.stack([layer.point for layer in old])
             old_depths = np.sum((old_pts - scene.ship.position[None, :]) * direction[None, :], axis=1)
         self.compositor.draw(view, (vx, vy), layers, step, scene.layer_count, scene.tunnel_look,
-                             look != "nearest", old_depths, limited=scene.stream is not None)
+                             look != "nearest", old_depths, limited=scene.stream is not None,
+                             ask=self._ask_layer(scene), angle=angle_bucket(self.roll_deg))
         warp = scene.warp_progress()
         if warp is not None:
             self._zoom_blur(view, (vx, vy), 4.0 * warp * (1.0 - warp))
-        if roll:
-            view = pygame.transform.rotate(view, roll)
-            rw, rh = view.get_size()
-            cw, ch = round(w * k), round(h * k)
-            view = view.subsurface(((rw - cw) // 2, (rh - ch) // 2, cw, ch))
-        if view.get_width() * 2 == w and view.get_height() * 2 == h:
-            pygame.transform.scale2x(view, surface)  # doubles pixels but keeps edges smooth
-        else:
-            pygame.transform.scale(view, (w, h), surface)
+        fog.apply(view, self._tiles)  # at half size: a quarter of the window's pixels
+        pygame.transform.scale(view, (w, h), surface)  # (scale2x's edge rules change ~1 % of
+        # these soft pixels and cost three times as much)
 
     def _zoom_blur(self, view: pygame.Surface, centre: tuple[float, float], strength: float) -> None:
         """Zoom blur about ``centre``: scaled-up copies of the view blended over it (warps)."""
@@ -332,19 +388,23 @@ class OdysseyView:
 
     # ------------------------------------------------------------------ over the view
 
-    def _cell_surface(self, img: np.ndarray, size: tuple[int, int]) -> pygame.Surface:
-        """A grid cell: the decoded image at ``size`` in the current look."""
-        return imaging.enlarged(img, size, self._look, self.style)
-
-    def _fog(self, surface: pygame.Surface, fog: float) -> None:
-        """Haze outside the populated region: dim the frame, add the haze colour."""
-        size = surface.get_size()
-        steps = FOG_STEPS  # quantised, so the few constant surfaces are reused
-        fog = round(fog * steps) / steps
-        keep = int(255 * (1.0 - fog))
-        haze = tuple(int(c * fog) for c in HAZE)
-        surface.blit(self._const(size, (keep, keep, keep)), (0, 0), special_flags=pygame.BLEND_RGB_MULT)
-        surface.blit(self._const(size, haze), (0, 0), special_flags=pygame.BLEND_RGB_ADD)
+    def _cell_surface(self, img: np.ndarray, size: tuple[int, int]) -> tuple[pygame.Surface, bool]:
+        """A grid cell: the decoded image at ``size`` in the current look, and whether it is
+        final. With a worker, crisp grey cells are made there (``ink_intensity``): a bilinear
+        stand-in shows until they come (a frame or two after the grid moves)."""
+        stream = self._stream
+        if stream is None or self._look != "crisp" or not imaging.is_grey(img) or size[1] <= img.shape[0]:
+            return imaging.enlarged(img, size, self._look, self.style), True
+        key = (id(img), tuple(size))
+        ready = self._cells_ready.pop(key, None)
+        if ready is not None and ready[0] is img:
+            return imaging.grey_surface(ready[1]), True
+        if key not in self._cells_asked:
+            self._cells_asked[key] = img
+            stream.prepare_later(0, ("cell", *key), img, ("cell", tuple(size)))
+            while len(self._cells_asked) > CELLS_ASKED_KEPT:
+                del self._cells_asked[next(iter(self._cells_asked))]
+        return imaging.enlarged(img, size, "smooth", self.style), False
 
     def _draw_dust(self, surface: pygame.Surface, scene: ViewedScene, camera: Camera) -> None:
         """Dust motes fixed in space around the ship: parallax and speed streaks."""
