@@ -34,6 +34,7 @@ cropped to the visible part before scaling.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import OrderedDict
 from collections.abc import Callable
@@ -58,6 +59,7 @@ from latent_odyssey.game.modes.odyssey.sprites import (
 LAYER_SIZE = 1.1  # a layer is a square this many spacings wide
 NEAR_CULL = 0.45  # layers closer than this many spacings are not drawn
 NEAR_FADE = 1.5  # ... and fade out from this depth (in spacings) down to NEAR_CULL
+BACKGROUND_CACHE = 4  # sky gradients kept (one per window size and colour pair)
 DEPTH_FOG_PER_LAYER = 0.07  # brightness *= exp(-DEPTH_FOG_PER_LAYER * depth / spacing)
 TINT_MIX = 0.6  # how strongly a layer is tinted toward its colour (0 = none)
 ADD_LEVEL = 0.62  # dark backgrounds: layers are added, each at this brightness
@@ -549,11 +551,14 @@ class TunnelCompositor:
         view.blit(zoomed, (round(vx - k * vx), round(vy - k * vy)), special_flags=pygame.BLEND_RGB_MAX)
 
 
+@functools.lru_cache(maxsize=BACKGROUND_CACHE)
 def radial_background(
     size: tuple[int, int], inner: tuple[int, int, int], outer: tuple[int, int, int]
 ) -> pygame.Surface:
-    """A round radial gradient (``inner`` at the centre, ``outer`` at the corners), made once;
-    round, so a roll about the centre leaves it unchanged."""
+    """A round radial gradient (``inner`` at the centre, ``outer`` at the corners), made once per
+    size and colours for the whole process (about 0.1 s at 1280x720, so a new view, e.g. after a
+    live model swap, does not pay it again); round, so a roll about the centre leaves it
+    unchanged. Shared: callers copy or convert it, never draw on it."""
     w, h = size
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)  # (H, W)
     r = np.sqrt((xx - w / 2) ** 2 + (yy - h / 2) ** 2) / (0.5 * math.hypot(w, h))
