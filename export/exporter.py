@@ -43,6 +43,7 @@ from latent_odyssey.train.metrics import encode_all
 from latent_odyssey.train.models import ConvVAE, build_model, count_parameters
 
 PARITY_ATOL = 1e-4
+PROBE_RANDOM = 16  # random latents a parity check decodes besides the encoded ones
 SAMPLE_POINTS = 3000  # encoded training points stored for the maps (fewer for wide latents)
 SAMPLE_FLOATS_MAX = 200_000  # cap on sample_z size in floats (keeps metadata a few MB at most)
 PERCENTILES = (1.0, 99.0)
@@ -183,10 +184,35 @@ def build_metadata(
     )
 
 
-def _ort(path: Path) -> ort.InferenceSession:
+def _ort(path: Path, threads: int = 0) -> ort.InferenceSession:
+    """A quiet CPU session (``threads`` 0: onnxruntime's default)."""
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
+    opts.intra_op_num_threads = threads
     return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+def probe_latents(model: ConvVAE, probe_x: torch.Tensor, random: int = PROBE_RANDOM
+                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The latents a parity check decodes: ``random`` seeded N(0, I) draws, then the μ of
+    ``probe_x`` (N, C, H, W). Returns z (random + N, D), μ and log σ² (N, D)."""
+    gen = torch.Generator().manual_seed(0)
+    mu, logvar = model.encode(probe_x)  # (N, D) each
+    z = torch.cat([torch.randn((random, model.cfg.latent_dim), generator=gen), mu])  # (random + N, D)
+    return z, mu, logvar
+
+
+@torch.no_grad()
+def onnx_parity(dec_path: Path, enc_path: Path, model: ConvVAE, probe_x: torch.Tensor,
+                random: int = PROBE_RANDOM, threads: int = 0) -> tuple[float, float]:
+    """Max |onnxruntime - PyTorch| of the decoder (on ``probe_latents``) and of the encoder
+    (μ and log σ² of ``probe_x``)."""
+    z, mu, logvar = probe_latents(model, probe_x, random)
+    got = _ort(dec_path, threads).run([DECODER_OUTPUT], {DECODER_INPUT: z.numpy()})[0]
+    dec_err = float(np.abs(model.decode(z).numpy() - got).max())
+    enc = _ort(enc_path, threads).run(list(ENCODER_OUTPUTS), {ENCODER_INPUT: probe_x.numpy()})
+    enc_err = max(float(np.abs(mu.numpy() - enc[0]).max()), float(np.abs(logvar.numpy() - enc[1]).max()))
+    return dec_err, enc_err
 
 
 @torch.no_grad()
@@ -199,15 +225,9 @@ def verify(
             onnx.checker.check_model(str(p), full_check=True)
         except onnx.checker.ValidationError as exc:
             raise ExportError(f"{p.name} fails onnx.checker: {str(exc).splitlines()[0]}.") from None
-    d = model.cfg.latent_dim
-    gen = torch.Generator().manual_seed(0)
-    mu, logvar = model.encode(probe_x)  # (N, D) each
-    z = torch.cat([torch.randn((16, d), generator=gen), mu])  # (16 + N, D) random + encoded latents
-    want = model.decode(z).numpy()  # (16 + N, C, H, W)
-    got = _ort(dec_path).run([DECODER_OUTPUT], {DECODER_INPUT: z.numpy()})[0]
-    dec_err = float(np.abs(want - got).max())
-    enc_got = _ort(enc_path).run(list(ENCODER_OUTPUTS), {ENCODER_INPUT: probe_x.numpy()})
-    enc_err = max(float(np.abs(mu.numpy() - enc_got[0]).max()), float(np.abs(logvar.numpy() - enc_got[1]).max()))
+    dec_err, enc_err = onnx_parity(dec_path, enc_path, model, probe_x)
+    z, mu, logvar = probe_latents(model, probe_x)
+    want = model.decode(z).numpy()  # (random + N, C, H, W)
     ts, ts_meta = load_torchscript(ts_path)
     if ts_meta != meta:
         raise ExportError(f"{ts_path.name} carries metadata that differs from the decoder's.")

@@ -35,8 +35,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
-import onnxruntime as ort
 import torch
 
 from latent_odyssey.export.exporter import (
@@ -48,6 +46,7 @@ from latent_odyssey.export.exporter import (
     decoder_doc,
     encoder_doc,
     export_program,
+    onnx_parity,
     with_metadata,
 )
 from latent_odyssey.game import atomic
@@ -194,11 +193,11 @@ class LiveExport:
         with atomic.atomic_path(folder / MODEL_FILE, ".onnx") as dec_tmp, \
                 atomic.atomic_path(folder / ENCODER_FILE, ".onnx") as enc_tmp:
             self._save(dec_tmp, enc_tmp, meta, d)
-            errs = parity(dec_tmp, enc_tmp, model, probe_x)
+            errs = onnx_parity(dec_tmp, enc_tmp, model, probe_x, PROBE_RANDOM, threads=1)
             if max(errs) > PARITY_ATOL and graph == "weights":  # a graph the weights do not fit
                 self._programs, graph = self._export(model, probe_x), "dynamo"
                 self._save(dec_tmp, enc_tmp, meta, d)
-                errs = parity(dec_tmp, enc_tmp, model, probe_x)
+                errs = onnx_parity(dec_tmp, enc_tmp, model, probe_x, PROBE_RANDOM, threads=1)
             if max(errs) > PARITY_ATOL:
                 raise TrainingError(
                     f"The live model of epoch {meta.training[LIVE_KEY]['epoch']} disagrees with PyTorch by "
@@ -234,26 +233,6 @@ def map_data(data: TensorData) -> TensorData:
         data, train_x=data.train_x[:n], train_y=None if data.train_y is None else data.train_y[:n],
         train_attrs=None if data.train_attrs is None else data.train_attrs[:n],
     )
-
-
-def _session(path: Path) -> ort.InferenceSession:
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
-    opts.intra_op_num_threads = 1
-    return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
-
-
-def parity(dec_path: Path, enc_path: Path, model: ConvVAE, probe_x: torch.Tensor) -> tuple[float, float]:
-    """Max |onnxruntime - PyTorch| of the decoder (random and encoded latents) and the encoder
-    (μ and log σ²) on ``probe_x`` (N, C, H, W)."""
-    gen = torch.Generator().manual_seed(0)
-    mu, logvar = model.encode(probe_x)  # (N, D) each
-    z = torch.cat([torch.randn((PROBE_RANDOM, model.cfg.latent_dim), generator=gen), mu])  # (R + N, D)
-    got = _session(dec_path).run([DECODER_OUTPUT], {DECODER_INPUT: z.numpy()})[0]
-    dec_err = float(np.abs(model.decode(z).numpy() - got).max())
-    enc = _session(enc_path).run(list(ENCODER_OUTPUTS), {ENCODER_INPUT: probe_x.numpy()})
-    enc_err = max(float(np.abs(mu.numpy() - enc[0]).max()), float(np.abs(logvar.numpy() - enc[1]).max()))
-    return dec_err, enc_err
 
 
 def _ending(exc: BaseException) -> tuple[str, str]:
