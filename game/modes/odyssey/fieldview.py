@@ -50,13 +50,18 @@ SIZE_FADE_FRACTION = 0.3  # billboards wider than this many screen heights fade 
 MAX_SIZE_FRACTION = 0.5  # ... until they are this wide, and are then not drawn (passed by)
 SYNC_BUDGET_MS = 1.2  # decode time the frame may spend on field points when a worker runs
 SPRITE_BUDGET_MS = 1.2  # time the frame may spend making new base sprites when a worker runs ...
-UPDATE_BUDGET_MS = 1.2  # ... and rescaling / turning / dimming sprites (the rest wait a frame)
+UPDATE_BUDGET_MS = 1.2  # ... and rescaling / turning / dimming sprites (the rest wait a frame;
+# billboards with no sprite yet, e.g. all of them after a switch from the tunnel, appear a frame later)
 AHEAD_S = 0.8  # the worker decodes what is visible from where the ship will be this much later
 AHEAD_FOV_MARGIN = 1.35  # ... in a view this much wider (the ship may turn meanwhile)
 REPLAN_FRAMES = 12  # the worker's request is renewed at least this often (frames)
 LARGE_SOON = 0.7  # billboards wider than this fraction of LARGE_AT x BASE_PX get their crisp
 # large sprite made by the worker, so it is there when they grow past LARGE_AT
 LARGE_ASKED_KEPT = 48  # large sprites asked of the worker and not yet used, at most
+BASE_ASKED_KEPT = 64  # base sprites of points the frame decoded itself asked of the worker, at most ...
+BASE_ASKS_PER_FRAME = 8  # ... this many asked per frame (~10 ms of the worker's time: its queue
+# of jobs never overflows, and it still gets to its decodes) ...
+BASE_RETRY_FRAMES = 20  # ... and asked again when not made this many frames later
 
 
 class FieldScene(Protocol):
@@ -139,6 +144,8 @@ class FieldView:
         self._payloads: dict[tuple, tuple[str, np.ndarray]] = {}  # key -> (look, sprite pixels) from the worker
         self._large_asked: dict[tuple, None] = {}  # keys whose large sprite the worker was asked for, oldest first
         self._large_ready: dict[tuple, tuple[str, np.ndarray]] = {}  # key -> (look, pixels) from the worker
+        self._base_asked: dict[tuple, int] = {}  # key -> frame its base pixels were asked of the worker, oldest first
+        self._frame_no = 0  # frames that made bases
         self._plan_key: tuple | None = None
         self._plan_age = 0
 
@@ -158,11 +165,13 @@ class FieldView:
             self._payloads.clear()
             self._large_asked.clear()
             self._large_ready.clear()
+            self._base_asked.clear()
             self._lattice_id, self._plan_key = lattice_id, None
         if look != self.bank.look:
             self.bank.set_look(look)
             self._large_asked.clear()
             self._large_ready.clear()
+            self._base_asked.clear()
         stream = scene.stream
         if stream is not None:
             stream.drain(self.store, self._payloads)
@@ -251,7 +260,7 @@ class FieldView:
         need = [i for i, (k, img) in enumerate(zip(keys, images, strict=True))
                 if img is not None and not self.bank.has_base(k)]
         if need:
-            self._make_bases(scene, keys, images, vis, sorted(need, key=lambda i: vis.dist[i]), deadline)
+            self._make_bases(scene, keys, images, vis, sorted(need, key=lambda i: vis.dist[i]), deadline, limited)
         updates = Deadline(UPDATE_BUDGET_MS / 1000.0 if limited else None)
         sizes = np.maximum(1, np.rint(vis.size)).astype(np.int64).tolist()  # (N,) px
         levels = level_buckets(vis.alpha).tolist()  # (N,)
@@ -264,8 +273,9 @@ class FieldView:
                 continue
             if big[i] and not bank.has_large(k):
                 self._large_from_worker(scene, k, img)
+            spent = not updates.left()
             spr = bank.sprite(k, img, tints[k], sizes[i], angle, levels[i], deadline, exact=not limited,
-                              stale_ok=not updates.left(), fog=fog, large_here=not limited)
+                              stale_ok=spent, fog=fog, large_here=not limited, new_ok=not spent)
             if spr is not None:
                 sprites.append((i, *spr))
         sprites.sort(key=lambda it: it[0])  # far to near
@@ -294,16 +304,40 @@ class FieldView:
                 self._large_ready.pop(old, None)
 
     def _make_bases(self, scene: FieldScene, keys: list[tuple], images: list, vis: Visible,
-                    need: list[int], deadline: Deadline) -> None:
-        """Base sprites for the points in ``need`` (nearest first), while ``deadline`` allows
-        (always at least one)."""
+                    need: list[int], deadline: Deadline, limited: bool) -> None:
+        """Base sprites for the points in ``need`` (nearest first): from the worker's pixels
+        when it made them; else, with a worker, its pixels are asked for (the frame decoded
+        the point itself: it shows a frame or two later, ~1.3 ms of numpy off the frame), and
+        else (not ``limited``, or no worker) made here while ``deadline`` allows (always at
+        least one)."""
         self._learn_tints(scene, [keys[i] for i in need], vis.points[need])
-        for n, i in enumerate(need):
+        stream = scene.stream
+        made_here = asks = 0
+        self._frame_no += 1
+        for i in need:
             k = keys[i]
             ready = self._payloads.pop(k, None)
             if ready is not None and ready[0] == self.bank.look:
                 self.bank.make_base(k, images[i], self._tints[k], ready[1])  # the worker made the pixels
+                self._base_asked.pop(k, None)
                 continue
-            if n > 0 and not deadline.left():
+            if stream is not None and limited:
+                asked = self._base_asked.get(k)
+                if asks < BASE_ASKS_PER_FRAME and (asked is None or self._frame_no - asked > BASE_RETRY_FRAMES):
+                    asks += 1  # (asked again when the job was dropped or came too late)
+                    self._base_asked.pop(k, None)
+                    self._base_asked[k] = self._frame_no
+                    stream.prepare_later(self.store.serial, ("base", k), images[i],
+                                         ("sprite", self.bank.look, self._tints[k], BASE_PX))
+                    while len(self._base_asked) > BASE_ASKED_KEPT:
+                        del self._base_asked[next(iter(self._base_asked))]
+                continue
+            if made_here > 0 and not deadline.left():
                 break
             self.bank.make_base(k, images[i], self._tints[k])
+            made_here += 1
+
+    def accept_base(self, serial: int, key: tuple, payload: tuple[str, np.ndarray]) -> None:
+        """A base sprite's pixels from the worker (``prepare_later``), for the store's ``serial``."""
+        if serial == self.store.serial and key in self._base_asked:
+            self._payloads[key] = payload

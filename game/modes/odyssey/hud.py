@@ -33,6 +33,7 @@ READOUT_HZ = 15  # the panels' numbers change this often (readable, and their te
 READOUT_CLEARANCE = 30  # px: the engine's FPS readout sits in the top-right corner above our panel
 PANEL_W, PANEL_H = 318, 142  # px
 MINIMAP_SIZE = 196  # px
+MINIMAP_HZ = 30  # the radar is drawn again this often (simulated time); between, the last one shows
 COMPACT_BELOW_PX = 300  # windows less tall than this get the one-line caption instead of the panels
 CAPTION_PX = 11
 GRID_CELL = 76  # px: one neighbour image
@@ -96,6 +97,7 @@ class OdysseyHud:
         self.minimap = Minimap(MINIMAP_SIZE)
         self.grid_rects: list[pygame.Rect] = []  # where the 9 grid cells were drawn last
         self._minimap_dims: tuple[int, ...] | None = None  # the subspace the radar shows
+        self._minimap_tick: tuple | None = None  # the MINIMAP_HZ tick (and modes) of the radar shown
         self._text_cache: dict[tuple, pygame.Surface] = {}
         self._panel_cache: dict[tuple, pygame.Surface] = {}
         self._grid_cache: tuple | None = None  # ((cell, rail), images, scaled surfaces, final flags)
@@ -297,9 +299,11 @@ class OdysseyHud:
         if want != self.minimap.size:  # the radar scales with the window like the panels
             self.minimap = Minimap(want)
             self._minimap_dims = None
+            self._minimap_tick = None
         if dims != self._minimap_dims:
             self.minimap.set_points(scene.samples_full[:, scene.dims], scene.sample_labels, scene.lo, scene.hi)
             self._minimap_dims = dims
+            self._minimap_tick = None
         size = self.minimap.size
         mm = pygame.Rect(w - m - size, h - m - size, size, size)
         self._panel(surface, mm.inflate(int(12 * u), int(34 * u)).move(0, -int(11 * u)))
@@ -311,6 +315,11 @@ class OdysseyHud:
             marker = scene.warp_state["target"]
         elif scene.n_classes:
             marker = scene.centroids[scene.selected_class]
+        tick = (int(scene.clock * MINIMAP_HZ), scene.tunnel, scene.mode, scene.selected_class, scene.tour is None)
+        if tick == self._minimap_tick:  # the same radar: ~0.6 ms saved every other frame
+            self.minimap.show(surface, mm.topleft)
+            return
+        self._minimap_tick = tick
         self.minimap.draw(surface, mm.topleft, scene.ship.position, camera.rotation, path_pts,
                           view_pts if scene.tunnel else None, marker)
 

@@ -159,7 +159,11 @@ class Minimap:
             px[edge] = self._frame_px[edge]
         del px
         surf.set_alpha(alpha)
-        return target.blit(surf, topleft)
+        return self.show(target, topleft)
+
+    def show(self, target: pygame.Surface, topleft: tuple[int, int]) -> pygame.Rect:
+        """Blit the radar as last drawn into ``target`` at ``topleft``; returns the rect."""
+        return target.blit(self.surface, topleft)
 
     def _draw_ship(self, surf: pygame.Surface, xy: np.ndarray) -> None:
         s = self.size

@@ -275,7 +275,7 @@ class SpriteBank:
     def sprite(self, key: Hashable, img: np.ndarray, tint: tuple[int, int, int], size: int,
                angle: int, level: int, deadline: Deadline, exact: bool = False,
                stale_ok: bool = False, fog: Fog | None = None,
-               large_here: bool = True) -> tuple[pygame.Surface, tuple[float, float]] | None:
+               large_here: bool = True, new_ok: bool = True) -> tuple[pygame.Surface, tuple[float, float]] | None:
         """The sprite of ``key`` (its base must exist) for a billboard ``size`` px wide, turned by ``angle``
         buckets, at opacity ``level`` / LEVELS (baked in, so the blit needs no surface
         alpha: ~10x faster), its colour seen through ``fog``. The previous frame's sprite is
@@ -288,7 +288,9 @@ class SpriteBank:
         the previous sprite is reused whatever it was (the frame's time for sprites is spent;
         it is brought up to date in a later frame). A crisp large base is made while
         ``deadline`` allows (``large_here`` False: never here, it comes from ``make_large``;
-        the base's largest mip stands in meanwhile). Returns (sprite, offset (px) of its centre from the billboard's
+        the base's largest mip stands in meanwhile). ``new_ok`` False: a billboard with no
+        sprite yet gets none this frame (the frame's time is spent; it appears a frame later).
+        Returns (sprite, offset (px) of its centre from the billboard's
         centre: sprites are cropped to their ink), or None when there is nothing to draw."""
         fog = fog if fog is not None else Fog.of(0.0)
         prev = self._frame.get(key) or self._last.get(key)
@@ -303,6 +305,8 @@ class SpriteBank:
             if stale_ok and not exact:
                 self._frame[key] = prev
                 return None if prev.surface is None else (prev.surface, prev.offset)
+        elif not new_ok and not exact:
+            return None
         wanted = (size, level)
         if prev is not None and not exact:  # made one slack ahead, in the direction it is going
             if size != prev.wanted[0]:  # whole pixels, never past the slack (small sprites: none)

@@ -124,6 +124,7 @@ class OdysseyView:
         self._stream: FieldStream | None = None  # the field's worker, while a frame is drawn
         self._cells_asked: dict[tuple, np.ndarray] = {}  # (image id, size) -> image: crisp grid cells asked of it
         self._cells_ready: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # ... -> (image, grey pixels)
+        self._cells_standin: dict[tuple, tuple[np.ndarray, pygame.Surface]] = {}  # ... -> (image, smooth stand-in)
         self._consts: dict[tuple, pygame.Surface] = {}
         self._tunnel_view: pygame.Surface | None = None
         self._stars: tuple | None = None  # (dims, points (M, 3), labels (M,), colours (K, S, 3))
@@ -141,6 +142,7 @@ class OdysseyView:
             self.hud.drop_grid()
             self._cells_asked.clear()
             self._cells_ready.clear()
+            self._cells_standin.clear()
         self.compositor.set_image_look(look)
         self._stream = scene.stream
         self._collect_prepared(scene)
@@ -189,6 +191,8 @@ class OdysseyView:
                     self._cells_ready[key[1:]] = (img, payload)
                     while len(self._cells_ready) > CELLS_ASKED_KEPT:  # the grid moved on before
                         del self._cells_ready[next(iter(self._cells_ready))]
+            elif key[0] == "base":
+                self.field.accept_base(serial, key[1], payload)
             else:
                 self.field.accept_large(serial, key[1], payload)
 
@@ -393,9 +397,16 @@ class OdysseyView:
         final. With a worker, crisp grey cells are made there (``ink_intensity``): a bilinear
         stand-in shows until they come (a frame or two after the grid moves)."""
         stream = self._stream
+        key = (id(img), tuple(size))
+        standin = self._cells_standin.get(key)
+        if stream is not None and standin is not None and standin[0] is img:
+            ready = self._cells_ready.pop(key, None)
+            if ready is not None and ready[0] is img:
+                del self._cells_standin[key]
+                return imaging.grey_surface(ready[1]), True
+            return standin[1], False  # the same stand-in until the crisp cell comes
         if stream is None or self._look != "crisp" or not imaging.is_grey(img) or size[1] <= img.shape[0]:
             return imaging.enlarged(img, size, self._look, self.style), True
-        key = (id(img), tuple(size))
         ready = self._cells_ready.pop(key, None)
         if ready is not None and ready[0] is img:
             return imaging.grey_surface(ready[1]), True
@@ -404,7 +415,11 @@ class OdysseyView:
             stream.prepare_later(0, ("cell", *key), img, ("cell", tuple(size)))
             while len(self._cells_asked) > CELLS_ASKED_KEPT:
                 del self._cells_asked[next(iter(self._cells_asked))]
-        return imaging.enlarged(img, size, "smooth", self.style), False
+        made = imaging.enlarged(img, size, "smooth", self.style)
+        self._cells_standin[key] = (img, made)
+        while len(self._cells_standin) > CELLS_ASKED_KEPT:
+            del self._cells_standin[next(iter(self._cells_standin))]
+        return made, False
 
     def _draw_dust(self, surface: pygame.Surface, scene: ViewedScene, camera: Camera) -> None:
         """Dust motes fixed in space around the ship: parallax and speed streaks."""
