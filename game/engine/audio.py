@@ -29,6 +29,7 @@ HUM_PITCHES_HZ = (48, 55, 64, 74, 86, 100)  # drone fundamentals, slow to fast (
 HUM_IDLE_VOLUME = 0.05  # hum loudness at rest ...
 HUM_TOP_VOLUME = 0.22  # ... and at top speed
 HUM_SMOOTHING = 0.15  # fraction of the way to the target volumes per hum() call
+MIXER_VOLUME_STEPS = 128  # SDL_mixer's volume resolution (MIX_MAX_VOLUME)
 WARP_S = 0.9
 TICK_S = 0.045
 ARRIVE_S = 0.7
@@ -100,6 +101,7 @@ class Audio:
         self._sounds: dict[str, pygame.mixer.Sound] = {}
         self._hum: list[tuple[pygame.mixer.Sound, pygame.mixer.Channel | None]] = []
         self._hum_volumes = np.zeros(len(HUM_PITCHES_HZ))
+        self._hum_sent: list[int] = []  # the volumes last given to the hum channels, in mixer steps
         self._opened_mixer = False
 
     def _ready(self) -> bool:
@@ -128,6 +130,7 @@ class Audio:
             }
             pygame.mixer.set_num_channels(max(pygame.mixer.get_num_channels(), len(HUM_PITCHES_HZ) + 8))
             self._hum = []
+            self._hum_sent = [0] * len(HUM_PITCHES_HZ)
             for i, f in enumerate(HUM_PITCHES_HZ):
                 snd = make(to_int16(hum_wave(f), channels))
                 ch = pygame.mixer.Channel(i)
@@ -160,9 +163,11 @@ class Audio:
         target = np.zeros(len(HUM_PITCHES_HZ))
         target[i], target[i + 1] = loud * (1.0 - f), loud * f
         self._hum_volumes += HUM_SMOOTHING * (target - self._hum_volumes)
-        for (_, ch), v in zip(self._hum, self._hum_volumes.tolist(), strict=True):
-            if ch is not None:
-                ch.set_volume(v)
+        for j, ((_, ch), v) in enumerate(zip(self._hum, self._hum_volumes.tolist(), strict=True)):
+            step = round(v * MIXER_VOLUME_STEPS)
+            if ch is not None and step != self._hum_sent[j]:  # a call takes the audio lock: only on a change
+                ch.set_volume(step / MIXER_VOLUME_STEPS)
+                self._hum_sent[j] = step
 
     @property
     def hum_volumes(self) -> list[float]:

@@ -84,6 +84,12 @@ class Decoder:
                     out[i] = self._cache.get(keys[i], images[rows.index(uniq[keys[i]])])
         return out  # type: ignore[return-value]
 
+    def count_missing(self, zs: np.ndarray) -> int:
+        """How many of the latents ``zs`` (N, D) a ``decode_batch`` would have to run."""
+        zs = np.asarray(zs, dtype=np.float32).reshape(-1, self.meta.latent_dim)
+        with self._lock:
+            return len({k for k in map(self._key, zs) if k not in self._cache})
+
     def decode_one(self, z: np.ndarray) -> np.ndarray:
         """z (D,) -> uint8 (H, W, 3)."""
         return self.decode_batch(np.asarray(z)[None])[0]

@@ -35,6 +35,7 @@ BILLBOARD_CELLS = 0.38  # billboard width near the ship, in fine spacings (see-t
 CARD_CELLS = 0.3  # ... and for opaque round cards (faces), which must not cover each other as much
 SIZE_GROWTH = 0.55  # billboards farther than R_0 grow as (d / R_0) ** SIZE_GROWTH
 FOG_DENSITY = 1.6  # brightness *= exp(-FOG_DENSITY * d / R_top)
+CELLS_KEPT = 6  # point sets kept per level (and whole sets): the ship's cells and those it looks ahead from
 JITTER = 0.32  # points move off their lattice site by up to this fraction of their owner's spacing
 _HASH = np.array([[73856093, 19349663, 83492791], [2654435761, 40503, 2246822519],
                   [3266489917, 668265263, 374761393]], np.int64)  # (3, 3) per-axis hash multipliers
@@ -86,8 +87,8 @@ class Lattice:
         self.levels = int(levels)
         self.reach_cells = float(reach_cells)
         self.billboard_cells = float(billboard_cells)
-        self._memo: tuple[tuple, FieldPoints] | None = None
-        self._parts: dict[int, tuple[tuple, np.ndarray, np.ndarray]] = {}
+        self._memo: dict[tuple, FieldPoints] = {}  # cells of every level -> points, newest last
+        self._parts: dict[tuple[int, tuple], tuple[np.ndarray, np.ndarray]] = {}  # (level, cell) -> (keys, points)
         n = int(math.ceil(self.reach_cells)) + 2
         offs = np.arange(-n, n + 2)
         cube = np.stack(np.meshgrid(offs, offs, offs, indexing="ij"), axis=-1).reshape(-1, 3)  # (M, 3)
@@ -110,33 +111,39 @@ class Lattice:
 
     def around(self, centre: np.ndarray) -> FieldPoints:
         """Every point within its owner's reach of some position in the centre's cell at each
-        level (a superset of what ``presence`` keeps). Each level's part is kept while the
-        ship stays in that level's cell, so moving costs one level's worth now and then."""
+        level (a superset of what ``presence`` keeps). Each level's part is kept for the last
+        CELLS_KEPT cells, so moving costs one level's worth now and then, and the frame's
+        view and the worker's look ahead (another cell) do not push each other out."""
         rel = (np.asarray(centre, np.float64).reshape(3) - self.anchor) / self.spacing  # level-0 steps
         cells = tuple(tuple(np.floor(rel / 2**lv).astype(np.int64).tolist()) for lv in range(self.levels))
-        if self._memo is not None and self._memo[0] == cells:
-            return self._memo[1]
+        hit = self._memo.get(cells)
+        if hit is not None:
+            return hit
         parts = [self._level_part(lv, cells[lv]) for lv in range(self.levels)]
         keys = np.concatenate([p[0] for p in parts])
         fp = FieldPoints(keys, np.concatenate([p[1] for p in parts]),
                          np.concatenate([np.full(len(p[0]), lv, np.int8) for lv, p in enumerate(parts)]),
                          np.concatenate([np.full(len(p[0]), self.level_radius(lv)) for lv, p in enumerate(parts)]))
-        self._memo = (cells, fp)
+        self._memo[cells] = fp
+        while len(self._memo) > CELLS_KEPT:
+            del self._memo[next(iter(self._memo))]
         return fp
 
     def _level_part(self, lv: int, cell: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
         """(keys (M, 3) in level-0 steps, points (M, 3)) owned by level ``lv`` around ``cell``
         (in level-``lv`` steps), kept per level."""
-        hit = self._parts.get(lv)
-        if hit is not None and hit[0] == cell:
-            return hit[1], hit[2]
+        hit = self._parts.get((lv, cell))
+        if hit is not None:
+            return hit
         idx = np.asarray(cell, np.int64)[None, :] + self._ball  # (M, 3) in level-lv steps
         if lv < self.levels - 1:
             idx = idx[np.any(idx & 1, axis=1)]  # the coarser level owns the all-even ones
         keys = idx * 2**lv
         site = keys.astype(np.float64) + jitter(keys, np.full(len(keys), lv))
         points = self.anchor[None, :] + site * self.spacing
-        self._parts[lv] = (cell, keys, points)
+        self._parts[(lv, cell)] = (keys, points)
+        while len(self._parts) > CELLS_KEPT * self.levels:
+            del self._parts[next(iter(self._parts))]
         return keys, points
 
     def presence(self, fp: FieldPoints, centre: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
