@@ -100,7 +100,7 @@ class Audio:
         self.plays = 0  # one-shot sounds started (tests)
         self._sounds: dict[str, pygame.mixer.Sound] = {}
         self._hum: list[tuple[pygame.mixer.Sound, pygame.mixer.Channel | None]] = []
-        self._hum_volumes = np.zeros(len(HUM_PITCHES_HZ))
+        self._hum_volumes = [0.0] * len(HUM_PITCHES_HZ)
         self._hum_sent: list[int] = []  # the volumes last given to the hum channels, in mixer steps
         self._opened_mixer = False
 
@@ -160,10 +160,11 @@ class Audio:
         i = min(int(pos), len(HUM_PITCHES_HZ) - 2)
         f = pos - i
         loud = HUM_IDLE_VOLUME + (HUM_TOP_VOLUME - HUM_IDLE_VOLUME) * level
-        target = np.zeros(len(HUM_PITCHES_HZ))
+        target = [0.0] * len(HUM_PITCHES_HZ)  # (a few floats: plain Python, twice a frame)
         target[i], target[i + 1] = loud * (1.0 - f), loud * f
-        self._hum_volumes += HUM_SMOOTHING * (target - self._hum_volumes)
-        for j, ((_, ch), v) in enumerate(zip(self._hum, self._hum_volumes.tolist(), strict=True)):
+        volumes = [v + HUM_SMOOTHING * (t - v) for v, t in zip(self._hum_volumes, target, strict=True)]
+        self._hum_volumes = volumes
+        for j, ((_, ch), v) in enumerate(zip(self._hum, volumes, strict=True)):
             step = round(v * MIXER_VOLUME_STEPS)
             if ch is not None and step != self._hum_sent[j]:  # a call takes the audio lock: only on a change
                 ch.set_volume(step / MIXER_VOLUME_STEPS)
@@ -172,7 +173,7 @@ class Audio:
     @property
     def hum_volumes(self) -> list[float]:
         """The hum loops' current volumes, slow to fast pitch."""
-        return self._hum_volumes.tolist()
+        return list(self._hum_volumes)
 
     def toggle_mute(self) -> bool:
         """Mute or unmute; returns whether muted now."""

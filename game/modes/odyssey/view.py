@@ -67,6 +67,7 @@ STAR_LEVELS = 12  # star brightness steps
 STAR_NEAR = 0.02  # stars nearer than this fraction of the mean extent are not drawn
 DUST_COUNT = 220
 DUST_RADIUS_SPACINGS = 3.0  # dust fills a cube of this half-size (in default spacings) around the ship
+DUST_COLOUR = np.array([150.0, 190.0, 255.0])  # a mote at full brightness
 DUST_STREAK_S = 0.06  # streak length = distance travelled in this time
 STREAK_COUNT = 64  # radial warp streaks
 GRID_DEFER_AT = 4  # with a worker, a frame with this many new tunnel layers to decode (a new
@@ -446,13 +447,18 @@ class OdysseyView:
         y1 = h / 2 - f * cam[:, 1] / cam[:, 2]
         x0 = w / 2 + f * back[:, 0] / back[:, 2]
         y0 = h / 2 - f * back[:, 1] / back[:, 2]
-        level = np.clip(1.2 - cam[:, 2] / r, 0.15, 1.0)
-        for a, b, c, d, lv in zip(x0.tolist(), y0.tolist(), x1.tolist(), y1.tolist(), level.tolist(), strict=True):
-            col = (int(150 * lv), int(190 * lv), int(255 * lv))
-            if abs(a - c) + abs(b - d) < 2.0:
-                surface.fill(col, (int(c), int(d), 2, 2))
+        level = np.clip(1.2 - cam[:, 2] / r, 0.15, 1.0)  # (P,)
+        seen = (np.maximum(x0, x1) >= 0) & (np.minimum(x0, x1) < w) & (np.maximum(y0, y1) >= 0) & (np.minimum(y0, y1) < h)
+        cols = (level[seen, None] * DUST_COLOUR).astype(np.int64).tolist()  # (P', 3)
+        dot = (np.abs(x0 - x1) + np.abs(y0 - y1) < 2.0)[seen].tolist()
+        wide = (level[seen] > 0.7).tolist()
+        line, fill = pygame.draw.line, surface.fill
+        for a, b, c, d, col, is_dot, is_wide in zip(x0[seen].tolist(), y0[seen].tolist(), x1[seen].tolist(),
+                                                    y1[seen].tolist(), cols, dot, wide, strict=True):
+            if is_dot:
+                fill(col, (int(c), int(d), 2, 2))
             else:
-                pygame.draw.line(surface, col, (a, b), (c, d), 2 if lv > 0.7 else 1)
+                line(surface, col, (a, b), (c, d), 2 if is_wide else 1)
 
     def _draw_streaks(self, surface: pygame.Surface, strength: float) -> None:
         w, h = surface.get_size()
