@@ -188,7 +188,7 @@ class OdysseyScene(ModeScene):
 
     @property
     def last_batch_size(self) -> int:
-        """Images in the latest frame's ``decode_batch`` call."""
+        """Images the latest frame took from its one decode (``view.OdysseyView.last_batch_size``)."""
         return 0 if self.view is None else self.view.last_batch_size
 
     @property

@@ -111,8 +111,12 @@ class OdysseyView:
         self.compositor = TunnelCompositor(self.style)
         self.field = FieldView(self.style, store_capacity(meta.image_shape))
         self.hud = OdysseyHud(self._cell_surface)
-        self.last_batch_size = 0  # images in the latest frame's decode_batch call
-        self._grid_shown: list[np.ndarray] = []  # the grid images of the last frame
+        self.last_batch_size = 0  # images the latest frame took from its one decode (tunnel layers,
+        # grid cells, the field points it decoded itself; an unchanged layout's come from the last frame)
+        self._grid_shown: list[np.ndarray] = []  # the grid images of the last frame ...
+        self._grid_pts: np.ndarray | None = None  # ... and the points they were decoded from
+        self._view_pts: np.ndarray | None = None  # the tunnel layers' points of the last frame ...
+        self._view_images: list[np.ndarray] = []  # ... and their images
         self.roll_deg = 0.0  # the roll the last frame was drawn with
         self.vanishing: tuple[float, float] | None = None  # the tunnel's centre (window px)
         self._look = imaging.DEFAULT_LOOK
@@ -217,24 +221,34 @@ class OdysseyView:
         field_keys, field_z = ([], None)
         if not scene.tunnel:
             field_keys, field_z = self.field.plan(scene, camera, size, look)
-        kept_grid = None
-        if (grid is not None and scene.stream is not None and len(self._grid_shown) == len(grid)
-                and len(view) and scene.decoder.count_missing(scene.to_latent(view)) >= GRID_DEFER_AT):
+        kept_grid = kept_view = None
+        if grid is not None and grid is self._grid_pts and len(self._grid_shown) == len(grid):
+            kept_grid, grid = self._grid_shown, None  # the same points (kept by the scene): the same images
+        elif (grid is not None and scene.stream is not None and len(self._grid_shown) == len(grid)
+                and len(view) and view is not self._view_pts
+                and scene.decoder.count_missing(scene.to_latent(view)) >= GRID_DEFER_AT):
             kept_grid, grid = self._grid_shown, None  # a new rail's layers first; its grid next frame
-        parts = [p for p in (view, grid) if p is not None and len(p)]
+        if len(view) and view is self._view_pts:
+            kept_view, view_now = self._view_images, np.zeros((0, 3))
+        else:
+            view_now = view
+        parts = [p for p in (view_now, grid) if p is not None and len(p)]
         z = scene.to_latent(np.concatenate(parts)) if parts else np.zeros((0, scene.meta.latent_dim), np.float32)
         if field_z is not None:
             z = np.concatenate([z, field_z])
         images = scene.decoder.decode_batch(z) if len(z) else []  # the frame's one decode
-        self.last_batch_size = len(z)
-        n_view = len(view)
+        n_view = len(view_now)
         n_grid = 0 if grid is None else len(grid)
         if field_keys:
             self.field.accept(field_keys, images[n_view + n_grid :])
         scene.plan_ahead()
-        grid_images = kept_grid if kept_grid is not None else images[n_view : n_view + n_grid]
-        self._grid_shown = grid_images
-        return view, depths, images[:n_view], grid_images
+        view_images = kept_view if kept_view is not None else images[:n_view]
+        self._view_pts, self._view_images = view, view_images
+        if kept_grid is None:
+            self._grid_pts = grid
+            self._grid_shown = images[n_view : n_view + n_grid]
+        self.last_batch_size = len(view_images) + len(self._grid_shown) + (0 if field_z is None else len(field_z))
+        return view, depths, view_images, self._grid_shown
 
     # ------------------------------------------------------------------ field backdrop
 
