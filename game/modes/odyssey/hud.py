@@ -100,6 +100,7 @@ class OdysseyHud:
         self._minimap_tick: tuple | None = None  # the MINIMAP_HZ tick (and modes) of the radar shown
         self._text_cache: dict[tuple, pygame.Surface] = {}
         self._panel_cache: dict[tuple, pygame.Surface] = {}
+        self._composites: dict[str, tuple[tuple, pygame.Surface]] = {}  # panel name -> (what it shows, image)
         self._grid_cache: tuple | None = None  # ((cell, rail), images, scaled surfaces, final flags)
         self._tick = -1  # the READOUT_HZ tick of the numbers shown
         self._readings: tuple | None = None  # what the panels show (see _read)
@@ -119,6 +120,19 @@ class OdysseyHud:
         rect = img.get_rect(**{anchor: pos})
         surface.blit(img, rect)
         return rect
+
+    def _composed(self, surface: pygame.Surface, rect: pygame.Rect, name: str, key: tuple,
+                  draw: Callable[[pygame.Surface, pygame.Rect], None]) -> None:
+        """A panel and its contents (``draw(image, rect)``) at ``rect``, composed once into a
+        translucent image and made again only when ``key`` (what it shows) changes: one blit
+        a frame instead of the panel and a dozen texts."""
+        hit = self._composites.get(name)
+        if hit is None or hit[0] != key or hit[1].get_size() != rect.size:
+            img = pygame.Surface(rect.size, pygame.SRCALPHA)
+            self._panel(img, img.get_rect())
+            draw(img, img.get_rect())
+            hit = self._composites[name] = (key, img)
+        surface.blit(hit[1], rect.topleft)
 
     def _panel(self, surface, rect: pygame.Rect, accent=EDGE) -> None:
         key = (rect.size, accent)
@@ -163,12 +177,15 @@ class OdysseyHud:
             self._readings = self._read(scene, field_count)
         pw, ph = int(PANEL_W * u), int(PANEL_H * u)
         left = pygame.Rect(m, m, pw, ph)
-        self._panel(surface, left)
-        self._draw_flight(surface, scene, left, u)
+        self._composed(surface, left, "flight", (tick, scene.selected_class),
+                       lambda img, r: self._draw_flight(img, scene, r, u))
         # ----- right panel: modes
         right = pygame.Rect(w - m - pw, m + int(READOUT_CLEARANCE * u), pw, ph)
-        self._panel(surface, right)
-        self._draw_modes(surface, scene, right, u)
+        blink = scene.mode != "autopilot" or int(scene.clock * 2) % 2 == 0
+        self._composed(surface, right, "modes",
+                       (tick, scene.mode, scene.autopilot_paused, blink, scene.tunnel, scene.tunnel_look,
+                        scene.layer_count, scene.spacing, tuple(int(d) for d in scene.dims)),
+                       lambda img, r: self._draw_modes(img, scene, r, u))
         # ----- minimap
         self._draw_minimap(surface, scene, camera, view_pts, u, m)
         # ----- grid

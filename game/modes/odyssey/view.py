@@ -99,6 +99,12 @@ def class_tints(scene: ViewedScene, pts: np.ndarray) -> list[tuple[int, int, int
     return [tuple(int(c) for c in t) for t in scene.tints_of(pts).tolist()]
 
 
+def tunnel_sky_side(size: tuple[int, int]) -> int:
+    """The side (px) of the round sky the tunnel view is cut from, for a ``size`` window: its
+    diagonal at TUNNEL_SCALE, so any roll of the view stays inside it."""
+    return int(math.ceil(math.hypot(size[0], size[1]) * TUNNEL_SCALE))
+
+
 class OdysseyView:
     """Draws the Odyssey's frames (see the module docstring); made when the scene enters.
 
@@ -113,6 +119,7 @@ class OdysseyView:
         self.hud = OdysseyHud(self._cell_surface)
         self.last_batch_size = 0  # images the latest frame took from its one decode (tunnel layers,
         # grid cells, the field points it decoded itself; an unchanged layout's come from the last frame)
+        self._warmed: int | None = None  # the tunnel sky's side the worker was asked to make
         self._grid_shown: list[np.ndarray] = []  # the grid images of the last frame ...
         self._grid_pts: np.ndarray | None = None  # ... and the points they were decoded from
         self._view_pts: np.ndarray | None = None  # the tunnel layers' points of the last frame ...
@@ -162,6 +169,10 @@ class OdysseyView:
             self._draw_tunnel(surface, scene, camera, pts, depths, images, look, fog)
         else:
             self.vanishing = None
+            side = tunnel_sky_side((w, h))
+            if scene.stream is not None and self._warmed != side:
+                self._warmed = side
+                scene.stream.prepare_later(0, ("warm",), None, ("warm", (side, side)))
             surface.blit(self._background((w, h), fog), (0, 0))
             self._draw_horizon(surface, camera, fog)
             self._draw_stars(surface, scene, camera, fog)
@@ -178,8 +189,12 @@ class OdysseyView:
 
     def prepare_payload(self, img: np.ndarray, extra: tuple) -> Any:
         """The field worker's numpy work on a decoded image (``stream.FieldStream``'s
-        ``prepare``): a field sprite's pixels (``("sprite", look, tint, side)``) or a tunnel
-        layer's crisp pixels (``("layer", look)``)."""
+        ``prepare``): a field sprite's pixels (``("sprite", look, tint, side)``), a tunnel
+        layer's crisp pixels (``("layer", look)``), a grid cell's (``("cell", size)``), or the
+        tunnel's sky made ahead (``("warm", size)``: kept by ``radial_background``, returns None)."""
+        if extra[0] == "warm":  # the tunnel's sky, made before the player first turns the tunnel on
+            radial_background(extra[1], BG_INNER, BG_OUTER)
+            return None
         if extra[0] == "layer":
             return layer_pixels(img, extra[1], self.style)
         if extra[0] == "cell":
@@ -199,6 +214,8 @@ class OdysseyView:
                     self._cells_ready[key[1:]] = (img, payload)
                     while len(self._cells_ready) > CELLS_ASKED_KEPT:  # the grid moved on before
                         del self._cells_ready[next(iter(self._cells_ready))]
+            elif key[0] == "warm":
+                continue
             elif key[0] == "base":
                 self.field.accept_base(serial, key[1], payload)
             else:
@@ -379,7 +396,7 @@ class OdysseyView:
         if view is None or view.get_size() != vsize:
             view = pygame.Surface(vsize).convert() if pygame.display.get_surface() is not None else pygame.Surface(vsize)
             self._tunnel_view = view
-        side = int(math.ceil(math.hypot(w, h) * k))
+        side = tunnel_sky_side((w, h))
         bg = self._background((side, side))  # round: any centred crop of it is the same sky, rolled or not
         view.blit(bg, (0, 0), pygame.Rect((side - vsize[0]) // 2, (side - vsize[1]) // 2, *vsize))
         vx, vy = vp[0] * k, vp[1] * k
