@@ -227,6 +227,8 @@ def describe(meta: ModelMeta, path: Path) -> str:
     add(f"  encoder file    {encoder}")
     add(f"  attributes      {', '.join(meta.attributes) if meta.attributes else 'none'}")
     add(f"  sample points   {len(meta.sample_z)} encoded training points")
+    density = meta.fitted_density()
+    add(f"  density         {density.describe() + ' (random faces and warps; Face Studio: O, [ ])' if density else 'none (random latents from N(0, I))'}")
     add("")
     dims = list(range(meta.latent_dim))
     shown = dims[:8]

@@ -141,7 +141,8 @@ class Density(LatentSampler):
     def describe(self) -> str:
         """'10 Gaussians in a 19-D subspace'."""
         k = self.components
-        return f"{k} Gaussian{'s' if k != 1 else ''} in a {self.rank}-D subspace"
+        article = "an" if str(self.rank).startswith("8") or self.rank in (11, 18) else "a"
+        return f"{k} Gaussian{'s' if k != 1 else ''} in {article} {self.rank}-D subspace"
 
     def draw(self, n: int, rng: np.random.Generator) -> Draw:
         component = rng.choice(self.components, size=n, p=self._p)  # (n,)
