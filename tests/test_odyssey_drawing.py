@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pygame
 import pytest
-from test_odyssey import Rig, down
+from test_odyssey import Rig, down, up
 from test_odyssey_field import OnePointScene
 
 from latent_odyssey.game.engine import imaging, ui
@@ -22,7 +22,7 @@ from latent_odyssey.game.modes.odyssey.field import Lattice
 from latent_odyssey.game.modes.odyssey.fieldview import FieldView
 from latent_odyssey.game.modes.odyssey.flight import quat_from_axis_angle, quat_mul, quat_to_matrix
 from latent_odyssey.game.modes.odyssey.fog import FOG_STEPS, ConstantTiles, Fog
-from latent_odyssey.game.modes.odyssey.hud import READOUT_HZ
+from latent_odyssey.game.modes.odyssey.hud import MINIMAP_HZ, READOUT_HZ
 from latent_odyssey.game.modes.odyssey.minimap import RING, Minimap
 from latent_odyssey.game.modes.odyssey.sprites import (
     LEVELS,
@@ -33,6 +33,7 @@ from latent_odyssey.game.modes.odyssey.sprites import (
     angle_bucket,
 )
 from latent_odyssey.game.modes.odyssey.stream import FieldStore, FieldStream
+from latent_odyssey.game.modes.odyssey.tunnel import radial_background
 
 pytestmark = pytest.mark.usefixtures("headless_pygame")
 SKY = (18, 22, 48)
@@ -296,3 +297,67 @@ def rig(exported_models):
     r = Rig(exported_models["3d"])
     yield r
     r.scene.exit()
+
+
+def test_every_visible_point_gets_its_sprite_when_the_worker_makes_the_pixels(exported_models) -> None:
+    """The frame hands the sprite pixels of the points it decodes itself to the worker (a few
+    a frame); none is lost, even when many are new at once (the first frame decodes all)."""
+    r = Rig(exported_models["3d"], prefetch=True)
+    s = r.scene
+    r.ctx.show_hud = False
+    field = s.view.field
+    r.frame()  # the first frame: every visible point is the frame's own decode
+    assert field.bank.bases_made < len(field.visible)  # their pixels are the worker's job
+    r.frame(down(pygame.K_w))
+    for _ in range(20):  # fly: new points keep coming
+        r.frame()
+    r.frame(up(pygame.K_w))
+    s.ship.velocity[:] = 0.0
+    for _ in range(60):  # hold still: whatever was asked comes, or is asked again
+        assert s.stream.wait_idle(20.0)
+        r.frame(steps=0)
+        if all(field.bank.has_base(k) for k in field._visible_keys):
+            break
+    assert all(field.bank.has_base(k) for k in field._visible_keys)
+    r.scene.exit()
+
+
+def test_the_radar_is_drawn_again_thirty_times_a_second(rig: Rig) -> None:
+    s = rig.scene
+    rig.frame(down(pygame.K_d), steps=0)  # yaw: the radar turns every step
+    radar = pygame.Rect(640 - 230, 360 - 230, 230, 230)  # the radar's corner (640x360 window)
+    shown: dict[int, list[np.ndarray]] = {}
+    for _ in range(24):
+        rig.frame(steps=1)
+        hud = pygame.Surface(rig.surface.get_size())
+        s.view.hud.draw(hud, s, Camera(s.ship.position, quat_to_matrix(s.ship.orientation)), [], None)
+        shown.setdefault(int(s.clock * MINIMAP_HZ), []).append(pygame.surfarray.array3d(hud.subsurface(radar)))
+    ticks = sorted(shown)
+    assert len(ticks) >= 5
+    for t in ticks:  # the same radar within a tick ...
+        assert all((p == shown[t][0]).all() for p in shown[t])
+    for a, b in zip(ticks, ticks[1:], strict=False):  # ... turned at the next
+        assert (shown[a][0] != shown[b][0]).any()
+
+
+def test_the_sky_is_a_round_gradient_from_inner_to_outer() -> None:
+    inner, outer = (20, 24, 52), (4, 5, 12)
+    sky = pygame.surfarray.array3d(radial_background((101, 101), inner, outer)).astype(int)  # (W, H, 3)
+    assert (np.abs(sky[50, 50] - inner) <= 2).all() and (np.abs(sky[0, 0] - outer) <= 1).all()
+    assert (sky.transpose(1, 0, 2) == sky).all()  # round: mirrored across the diagonal, the same
+    d = np.hypot(*(np.mgrid[0:101, 0:101] - 50.5))  # px from the centre (w / 2, as it is drawn)
+    blue = sky[..., 2].ravel()[np.argsort(d.ravel(), kind="stable")]
+    assert (np.diff(blue) <= 0).all()  # darker outward, never lighter
+    wide = pygame.surfarray.array3d(radial_background((1280, 720), inner, outer)).astype(int)
+    assert (np.abs(wide[640, 360] - inner) <= 2).all() and (np.abs(wide[0, 0] - outer) <= 1).all()
+
+
+def test_decoder_counts_the_latents_a_decode_would_run(exported_models) -> None:
+    sess, meta = open_model(exported_models["3d"], "cpu")
+    decoder = Decoder(sess, meta)
+    zs = np.random.default_rng(2).normal(size=(6, 3)).astype(np.float32)
+    decoder.decode_batch(zs[:4])
+    assert decoder.count_missing(zs) == 2
+    assert decoder.count_missing(np.concatenate([zs[4:], zs[4:]])) == 2  # the same latent runs once
+    runs = decoder.runs
+    assert decoder.count_missing(zs[:4]) == 0 and decoder.runs == runs  # counting runs nothing
