@@ -62,6 +62,7 @@ BASE_ASKED_KEPT = 64  # base sprites of points the frame decoded itself asked of
 BASE_ASKS_PER_FRAME = 8  # ... this many asked per frame (~10 ms of the worker's time: its queue
 # of jobs never overflows, and it still gets to its decodes) ...
 BASE_RETRY_FRAMES = 20  # ... and asked again when not made this many frames later
+PAYLOADS_KEPT = 400  # worker-made sprite pixels waiting for their point to be seen, at most (~37 KB each)
 
 
 class FieldScene(Protocol):
@@ -175,6 +176,8 @@ class FieldView:
         stream = scene.stream
         if stream is not None:
             stream.drain(self.store, self._payloads)
+            while len(self._payloads) > PAYLOADS_KEPT:  # decoded ahead and never shown: dropped
+                del self._payloads[next(iter(self._payloads))]
         vis = visible_points(lattice, camera, size)
         keys = [tuple(k) for k in vis.keys.tolist()]
         self.visible, self._visible_keys = vis, keys

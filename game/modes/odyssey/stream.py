@@ -10,8 +10,9 @@ frame loop keeps drawing), optionally turns each image into a drawing payload th
 the GIL in its array loops), and hands the results back; the frame collects them with
 ``drain()``. A new ``request`` replaces the pending one. ``prepare_later`` queues numpy work on
 an image already decoded (the crisp large sprite of a billboard about to be seen big, the
-crisp pixels of a new tunnel layer); the worker does it first, before its next chunk of
-decodes, and ``take_prepared()`` hands the results back. ``stop()`` joins the thread.
+crisp pixels of a new tunnel layer); the worker does up to JOBS_PER_CHUNK of them before each
+chunk of decodes (all that are left when the request is done), and ``take_prepared()`` hands
+the results back. ``stop()`` joins the thread.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from latent_odyssey.game.model.ahead import DecodeAhead
 
 STREAM_CHUNK = 8  # images per decode in the worker (small, so a new request is picked up soon)
 JOBS_KEPT = 32  # prepare_later jobs waiting at most (the oldest are dropped)
+JOBS_PER_CHUNK = 4  # jobs done before each chunk of decodes (then the decodes go on: a stream of
+# jobs, e.g. a moving grid's crisp cells, never holds back the field's frontier)
 STORE_BYTES = 48 * 1024 * 1024  # decoded field images kept (28x28 RGB: ~20k, 64x64: ~4k)
 
 
@@ -123,9 +126,11 @@ class FieldStream(DecodeAhead):
             done, self._prepared = self._prepared, []
         return done
 
-    def _run_jobs(self) -> None:
-        """Do the queued ``prepare_later`` jobs, oldest first."""
-        while self.prepare is not None:
+    def _run_jobs(self, limit: int | None = None) -> None:
+        """Do the queued ``prepare_later`` jobs, oldest first (at most ``limit`` of them)."""
+        done = 0
+        while self.prepare is not None and (limit is None or done < limit):
+            done += 1
             with self._cond:
                 if not self._jobs or self._stop:
                     return
@@ -140,11 +145,11 @@ class FieldStream(DecodeAhead):
         serial, keys, zs, extras = work
         with self._cond:
             self._tail = False
-        self._run_jobs()
+        self._run_jobs(JOBS_PER_CHUNK)
         for i in range(0, len(keys), self.chunk):
             if self._superseded():
                 break
-            self._run_jobs()
+            self._run_jobs(JOBS_PER_CHUNK)
             images = self.decoder.to_rgb8(self.decoder.run_raw(zs[i : i + self.chunk]))
             payloads = [self.prepare(img, x) if self.prepare is not None else None
                         for img, x in zip(images, extras[i : i + self.chunk], strict=True)]
