@@ -11,8 +11,8 @@ the GIL in its array loops), and hands the results back; the frame collects them
 ``drain()``. A new ``request`` replaces the pending one. ``prepare_later`` queues numpy work on
 an image already decoded (the crisp large sprite of a billboard about to be seen big, the
 crisp pixels of a new tunnel layer); the worker does up to JOBS_PER_CHUNK of them before each
-chunk of decodes (all that are left when the request is done), and ``take_prepared()`` hands
-the results back. ``stop()`` joins the thread.
+chunk of decodes and after the last (then it looks for a new request, and else goes on with
+the jobs), and ``take_prepared()`` hands the results back. ``stop()`` joins the thread.
 """
 
 from __future__ import annotations
@@ -147,8 +147,8 @@ class FieldStream(DecodeAhead):
             self._tail = False
         self._run_jobs(JOBS_PER_CHUNK)
         for i in range(0, len(keys), self.chunk):
-            if self._superseded():
-                break
+            if i > 0 and self._superseded():  # (the first chunk, nearest first, is always done:
+                break  # requests renewed every frame while jobs come must not starve the decodes)
             self._run_jobs(JOBS_PER_CHUNK)
             images = self.decoder.to_rgb8(self.decoder.run_raw(zs[i : i + self.chunk]))
             payloads = [self.prepare(img, x) if self.prepare is not None else None
@@ -157,7 +157,8 @@ class FieldStream(DecodeAhead):
                 self._done.extend((serial, k, img, pl) for k, img, pl
                                   in zip(keys[i : i + self.chunk], images, payloads, strict=True))
                 self.images_decoded += len(images)
-        self._run_jobs()
+        self._run_jobs(JOBS_PER_CHUNK)  # (bounded: jobs queued as fast as they are done must not
+        # keep a new request waiting; the rest are done on the next round)
         with self._cond:  # jobs queued from now on wake the worker again
             self._tail = True
             if self._jobs and self._pending is None and not self._stop:
