@@ -274,22 +274,33 @@ def test_the_radar_border_stays_over_the_path(exported_models) -> None:
         assert len({tuple(p) for p in px.reshape(-1, 3).tolist()}) > 8  # points and path drawn
 
 
-def test_the_panel_numbers_change_a_few_times_a_second(rig: Rig) -> None:
+def hud_by_tick(rig: Rig, key: int, rect: pygame.Rect, hz: float, frames: int) -> dict[int, list[np.ndarray]]:
+    """Hold ``key`` and step ``frames`` frames of one update each; the HUD alone (over black)
+    inside ``rect`` after each, grouped by the ``hz`` tick of the scene's clock."""
     s = rig.scene
-    rig.frame(down(pygame.K_w), steps=0)  # thrust: speed and position change every step
-    panel = pygame.Rect(0, 0, 340, 150)  # the flight-data panel (640x360 window)
+    rig.frame(down(key), steps=0)
     shown: dict[int, list[np.ndarray]] = {}
-    for _ in range(40):
+    for _ in range(frames):
         rig.frame(steps=1)
-        hud = pygame.Surface(rig.surface.get_size())  # the HUD alone, over black
+        hud = pygame.Surface(rig.surface.get_size())
         s.view.hud.draw(hud, s, Camera(s.ship.position, quat_to_matrix(s.ship.orientation)), [], None)
-        shown.setdefault(int(s.clock * READOUT_HZ), []).append(pygame.surfarray.array3d(hud.subsurface(panel)))
+        shown.setdefault(int(s.clock * hz), []).append(pygame.surfarray.array3d(hud.subsurface(rect)))
+    return shown
+
+
+def assert_held_within_ticks_and_changed_between(shown: dict[int, list[np.ndarray]], at_least: int) -> None:
     ticks = sorted(shown)
-    assert len(ticks) >= 4
-    for t in ticks:  # within a READOUT_HZ tick the numbers hold still ...
+    assert len(ticks) >= at_least
+    for t in ticks:  # within a tick the picture holds still ...
         assert all((p == shown[t][0]).all() for p in shown[t])
-    for a, b in zip(ticks, ticks[1:], strict=False):  # ... and are read again at the next one
+    for a, b in zip(ticks, ticks[1:], strict=False):  # ... and is made again at the next one
         assert (shown[a][0] != shown[b][0]).any()
+
+
+def test_the_panel_numbers_change_a_few_times_a_second(rig: Rig) -> None:
+    # thrust: speed and position change every step; the flight-data panel (640x360 window)
+    shown = hud_by_tick(rig, pygame.K_w, pygame.Rect(0, 0, 340, 150), READOUT_HZ, 40)
+    assert_held_within_ticks_and_changed_between(shown, 4)
 
 
 @pytest.fixture()
@@ -323,21 +334,9 @@ def test_every_visible_point_gets_its_sprite_when_the_worker_makes_the_pixels(ex
 
 
 def test_the_radar_is_drawn_again_thirty_times_a_second(rig: Rig) -> None:
-    s = rig.scene
-    rig.frame(down(pygame.K_d), steps=0)  # yaw: the radar turns every step
-    radar = pygame.Rect(640 - 230, 360 - 230, 230, 230)  # the radar's corner (640x360 window)
-    shown: dict[int, list[np.ndarray]] = {}
-    for _ in range(24):
-        rig.frame(steps=1)
-        hud = pygame.Surface(rig.surface.get_size())
-        s.view.hud.draw(hud, s, Camera(s.ship.position, quat_to_matrix(s.ship.orientation)), [], None)
-        shown.setdefault(int(s.clock * MINIMAP_HZ), []).append(pygame.surfarray.array3d(hud.subsurface(radar)))
-    ticks = sorted(shown)
-    assert len(ticks) >= 5
-    for t in ticks:  # the same radar within a tick ...
-        assert all((p == shown[t][0]).all() for p in shown[t])
-    for a, b in zip(ticks, ticks[1:], strict=False):  # ... turned at the next
-        assert (shown[a][0] != shown[b][0]).any()
+    # yaw: the radar turns every step; its corner of the 640x360 window
+    shown = hud_by_tick(rig, pygame.K_d, pygame.Rect(640 - 230, 360 - 230, 230, 230), MINIMAP_HZ, 24)
+    assert_held_within_ticks_and_changed_between(shown, 5)
 
 
 def test_the_sky_is_a_round_gradient_from_inner_to_outer() -> None:
