@@ -185,7 +185,7 @@ class OdysseyHud:
         self._composed(surface, right, "modes",
                        (tick, scene.mode, scene.autopilot_paused, blink, scene.tunnel, scene.tunnel_look,
                         scene.layer_count, scene.spacing, tuple(int(d) for d in scene.dims)),
-                       lambda img, r: self._draw_modes(img, scene, r, u))
+                       lambda img, r: self._draw_modes(img, scene, r, u, blink))
         # ----- minimap
         self._draw_minimap(surface, scene, camera, view_pts, u, m)
         # ----- grid
@@ -267,8 +267,10 @@ class OdysseyHud:
             self._text(surface, "WARP", (x, y), fl, ui.DIM)
             self._text(surface, "J: a random point", (x + int(82 * u), y), fs, ui.DIM)
 
-    def _draw_modes(self, surface: pygame.Surface, scene: HudScene, right: pygame.Rect, u: float) -> None:
-        """The modes panel's contents: flight mode, tour, view (field or tunnel), subspace."""
+    def _draw_modes(self, surface: pygame.Surface, scene: HudScene, right: pygame.Rect, u: float,
+                    blink: bool) -> None:
+        """The modes panel's contents: flight mode (its dot lit when ``blink``), tour, view
+        (field or tunnel), subspace."""
         fs = int(15 * u)
         x, y = right.x + int(12 * u), right.y + int(8 * u)
         if scene.mode == "warp":
@@ -279,7 +281,6 @@ class OdysseyHud:
             state, col = "AUTOPILOT PAUSED", (255, 150, 90)
         else:
             state, col = "MANUAL FLIGHT", (120, 230, 160)
-        blink = scene.mode != "autopilot" or int(scene.clock * 2) % 2 == 0
         pygame.draw.circle(surface, col if blink else (60, 60, 60), (x + int(5 * u), y + int(9 * u)), int(5 * u))
         self._text(surface, state, (x + int(18 * u), y), int(17 * u), col, bold=True)
         y += int(26 * u)
