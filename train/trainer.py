@@ -36,7 +36,7 @@ from tqdm import tqdm
 from latent_odyssey.game import atomic
 from latent_odyssey.game.cliutil import EXIT_FAILURE, InputError, os_reason
 from latent_odyssey.train import checkpoint as ckpt_io
-from latent_odyssey.train import distributed
+from latent_odyssey.train import distributed, precision
 from latent_odyssey.train.config import TrainConfig
 from latent_odyssey.train.datasets import TensorData, load_tensors
 from latent_odyssey.train.loss import beta_at, kl_per_dim, recon_nats
@@ -162,7 +162,7 @@ def _train(cfg: TrainConfig, out: Path, data_dir: Path | str | None, resume: boo
     group.agree(partial(_make_folder, out) if main else None)
     device = group.device
     torch.manual_seed(cfg.seed)
-    model = build_model(cfg.model).to(device)
+    model = precision.prepare_model(build_model(cfg.model).to(device), cfg.precision)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     start_epoch, history = 0, []
     if resume:  # rank 0 reads the checkpoint and hands it to the others (no shared disk needed)
@@ -252,11 +252,14 @@ def _train_epoch(
             x = data.train_x[idx]  # (b, C, H, W)
             if cfg.binarize:
                 x = torch.bernoulli(x)
+            x = precision.prepare_batch(x, cfg.precision)
             step = epoch * steps_per_epoch + i
             beta = beta_at(epoch + i / steps_per_epoch, cfg.beta_max, cfg.warmup_epochs)
             for param_group in opt.param_groups:
                 param_group["lr"] = lr_at(cfg, step, total_steps)
-            raw, mu, logvar = net(x)
+            with precision.forward_context(cfg.precision, x.device):
+                outputs = net(x)
+            raw, mu, logvar = precision.to_float32(*outputs)  # (b, C, H, W), (b, D), (b, D)
             rec = recon_nats(raw, x, cfg.loss, model.decoder_sigma(cfg.mse_sigma)).mean()  # σ learned or fixed
             kl = kl_per_dim(mu, logvar).sum(1).mean()
             loss = rec + beta * kl
