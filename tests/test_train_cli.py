@@ -104,6 +104,7 @@ BAD_INPUTS = {
     "zero-epochs": (["mnist-2d", "--epochs", "0"], 2, "must be positive"),
     "lr-not-a-number": (["mnist-2d", "--lr", "abc"], 2, "'abc' is not a number"),
     "lr-nan": (["mnist-2d", "--lr", "nan"], 2, "finite number"),
+    "unknown-precision": (["mnist-2d", "--precision", "fp8"], 2, "invalid choice"),
     "missing-data-dir": (["mnist-2d", "--data-dir", "{tmp}/no-such-dir"], 1, "does not exist"),
     "resume-without-checkpoint": (
         ["mnist-2d", "--resume", "--data-dir", "{idx}"], 1, "no checkpoint in",
@@ -206,6 +207,24 @@ def test_resume_reproduces_uninterrupted_run(idx_dir, straight_run, interrupted_
     for a, b in zip(straight["history"], metrics["history"], strict=True):
         assert a["loss"] == pytest.approx(b["loss"], rel=1e-6)
     assert metrics["neg_elbo_nats"] == pytest.approx(straight["neg_elbo_nats"], rel=1e-5)
+
+
+def test_bf16_run_trains_close_to_fp32_and_keeps_float32_weights(idx_dir, straight_run, tmp_path):
+    """--precision bf16: the same two epochs end near the fp32 run's losses (bfloat16 keeps 8
+    bits of mantissa: ~0.4 % per rounding), every stored weight and the metrics are float32, and
+    the checkpoint resumes as an fp32 run."""
+    cfg = dataclasses.replace(CFG2, precision="bf16")
+    metrics = train(cfg, tmp_path / "bf16", data_dir=idx_dir, progress=False, report=False)
+    straight = json.loads((straight_run / "metrics.json").read_text())
+    for a, b in zip(straight["history"], metrics["history"], strict=True):
+        assert b["loss"] == pytest.approx(a["loss"], rel=0.02), (a, b)
+    assert metrics["neg_elbo_nats"] == pytest.approx(straight["neg_elbo_nats"], rel=0.02)
+    state = ckpt_io.load(tmp_path / "bf16" / "checkpoint.pt", expect_preset="mnist-2d")
+    assert {t.dtype for t in state["model"].values() if t.is_floating_point()} == {torch.float32}
+    assert TrainConfig.from_dict(json.loads((tmp_path / "bf16" / "config.json").read_text())).precision == "bf16"
+    again = train(dataclasses.replace(CFG2, epochs=3), tmp_path / "bf16", data_dir=idx_dir, resume=True,
+                  progress=False, report=False)
+    assert [h["epoch"] for h in again["history"]] == [1, 2, 3] and math.isfinite(again["neg_elbo_nats"])
 
 
 def test_resume_of_another_preset_is_refused(idx_dir, interrupted_run, tmp_path):
