@@ -71,8 +71,8 @@ def test_the_committed_digit_files_are_fifty_small_real_files():
 def test_styled_digit_files_encode_nearest_their_class(exported_models, key):
     """The digits were chosen by their raw MNIST image (tests/data/make_digit_files.py), never
     by these files; each model puts at least 47 of the 50 nearest their class centroid (a crude
-    classifier in 2-3 dimensions: the shipped mnist-2d misses 2_thin, 9_photo and 9_thin; the
-    60-epoch mnist-3d none). Unselected, on the first 1000 test digits, the styled files keep the
+    classifier in 2-3 dimensions: the shipped mnist-2d misses 8_corner, 8_thick and 8_thin; mnist-3d
+    3_thick). Unselected, on the first 1000 test digits, the styled files keep the
     raw images' rate within a few points (README)."""
     enc, meta = model(exported_models[key])
     centroids = meta.centroid_array()

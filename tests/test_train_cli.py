@@ -25,6 +25,7 @@ from conftest import REPO
 from latent_odyssey.train import checkpoint as ckpt_io
 from latent_odyssey.train.checkpoint import CheckpointError
 from latent_odyssey.train.config import PRESETS, TrainConfig
+from latent_odyssey.train.models import PRESET_CONFIGS
 from latent_odyssey.train.trainer import TrainingError, train
 
 LIMIT = 200  # training images per run
@@ -99,12 +100,29 @@ def test_cli_smoke_run_writes_everything(idx_dir, tmp_path):
     ]  # no temp files left behind
 
 
+def test_cli_network_flag_trains_the_named_network(idx_dir, tmp_path):
+    """--network vae2d-deep (the shipped mnist-2d's network) replaces the preset's, and says so
+    in config.json and the checkpoint (so --resume checks it)."""
+    out = tmp_path / "deep"
+    proc = subprocess.run(
+        [sys.executable, "-m", "latent_odyssey.train", "mnist-2d", "--network", "vae2d-deep", "--data-dir",
+         str(idx_dir), "--epochs", "1", "--limit", str(LIMIT), "--device", "cpu", "--out", str(out), "--no-progress"],
+        cwd=REPO, env=cli_env(tmp_path), capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    cfg = TrainConfig.from_dict(json.loads((out / "config.json").read_text()))
+    assert cfg.model == PRESET_CONFIGS["vae2d-deep"] != PRESETS["mnist-2d"].model
+    assert ckpt_io.load(out / "checkpoint.pt")["config"]["model"]["extra_conv"] is True
+
+
 BAD_INPUTS = {
     "unknown-preset": (["mnist-9d"], 2, "invalid choice"),
     "zero-epochs": (["mnist-2d", "--epochs", "0"], 2, "must be positive"),
     "lr-not-a-number": (["mnist-2d", "--lr", "abc"], 2, "'abc' is not a number"),
     "lr-nan": (["mnist-2d", "--lr", "nan"], 2, "finite number"),
     "unknown-precision": (["mnist-2d", "--precision", "fp8"], 2, "invalid choice"),
+    "network-of-another-latent": (["mnist-3d", "--network", "vae2d-deep", "--data-dir", "{idx}"], 1,
+                                  "needs a 3-D latent"),
     "missing-data-dir": (["mnist-2d", "--data-dir", "{tmp}/no-such-dir"], 1, "does not exist"),
     "resume-without-checkpoint": (
         ["mnist-2d", "--resume", "--data-dir", "{idx}"], 1, "no checkpoint in",

@@ -29,6 +29,7 @@ from latent_odyssey.game.cliutil import (
 )
 from latent_odyssey.train import distributed
 from latent_odyssey.train.config import PRECISIONS, PRESETS, TrainConfig
+from latent_odyssey.train.models import PRESET_CONFIGS, ModelConfig
 
 MAX_IW_K = 20_000  # importance samples per image: the estimate decodes 20,000 images per batch
 
@@ -57,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--iw-limit", type=_positive_int, help="test images for the IW estimate (default: all)")
     p.add_argument("--limit", type=_positive_int, help="use the first N training images (smoke runs)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--network", choices=sorted(PRESET_CONFIGS),
+                   help="another network of the same latent size and images than the preset's "
+                        "(the shipped mnist-2d: vae2d-deep)")
     p.add_argument("--precision", choices=list(PRECISIONS),
                    help="fp32 (default) or bf16 mixed precision: much faster on CPUs with AMX / AVX-512 "
                         "BF16 and on recent GPUs; weights, loss and metrics stay float32")
@@ -92,6 +96,9 @@ def run(args: argparse.Namespace) -> int:
 
     from latent_odyssey.train.trainer import TrainingError, train
 
+    if args.network:
+        cfg = dataclasses.replace(cfg, model=_network(args.network, args.preset, cfg.model, TrainingError))
+
     if out.exists() and not out.is_dir():
         raise TrainingError(f"--out {out} is a file; give a folder for the run.")
     if (out / "checkpoint.pt").exists() and not args.resume:
@@ -109,6 +116,15 @@ def run(args: argparse.Namespace) -> int:
     if metrics:  # rank 0 (the other ranks of a torchrun job return no metrics)
         print(_summary(metrics, out))
     return 0
+
+
+def _network(name: str, preset: str, base: ModelConfig, error: type[Exception]) -> ModelConfig:
+    """``--network NAME`` for ``preset``: it must take the same images and latent size."""
+    net = PRESET_CONFIGS[name]
+    shape = lambda m: f"{m.latent_dim}-D latent over {m.channels}-channel {m.image_size}x{m.image_size} images"  # noqa: E731
+    if (net.latent_dim, net.channels, net.image_size) != (base.latent_dim, base.channels, base.image_size):
+        raise error(f"--network {name} has a {shape(net)}; {preset} needs a {shape(base)}.")
+    return net
 
 
 @contextmanager

@@ -51,7 +51,10 @@ class ModelConfig:
 
 
 PRESET_CONFIGS: dict[str, ModelConfig] = {
-    "vae2d": ModelConfig(),
+    "vae2d": ModelConfig(),  # the mnist-2d preset's plain network
+    "vae2d-deep": ModelConfig(  # the shipped mnist-2d (odyssey-train mnist-2d --network vae2d-deep): vae3d's with a 2-D latent
+        arch="vae2d", latent_dim=2, conv=[32, 64], extra_conv=True, hidden=256, batchnorm=True
+    ),
     "vae3d": ModelConfig(
         arch="vae3d", latent_dim=3, conv=[32, 64], extra_conv=True, hidden=256, batchnorm=True
     ),
