@@ -1,6 +1,6 @@
 """Render the README's screenshots with the real Engine on SDL's dummy driver.
 
-    python docs/make_screenshots.py [--out docs] [--only navigator|odyssey|faces ...]
+    python docs/make_screenshots.py [--out docs] [--only navigator|odyssey|odyssey-faces|faces ...]
 
 Each picture is a fixed number of frames at 1/60 s driven by posted key events, so the
 pictures are reproducible. Needs the shipped models in pretrained/.
@@ -24,7 +24,7 @@ from latent_odyssey.game.play import Game  # noqa: E402
 
 SIZE = (1280, 720)
 DT = 1 / 60
-PARTS = ("navigator", "odyssey", "faces")
+PARTS = ("navigator", "odyssey", "odyssey-faces", "faces")
 
 
 def tap(engine: Game, key: int, frames: int = 2) -> None:
@@ -65,6 +65,8 @@ def main() -> None:
         navigator(models, out)
     if "odyssey" in only:
         odyssey(models, out)
+    if "odyssey-faces" in only:
+        odyssey_faces(models, out)
     if "faces" in only:
         faces_studio(models, out)
 
@@ -82,8 +84,7 @@ def navigator(models: Path, out: Path) -> None:
 
 
 def odyssey(models: Path, out: Path) -> None:
-    """The field (manual flight), a roll mid-turn, the tunnel on a tour, the grid and radar,
-    and faces as round cards."""
+    """The field (manual flight), a roll mid-turn, the tunnel on a tour, the grid and radar."""
     e = Game(models / "mnist-3d.onnx", "odyssey", provider="cpu", size=SIZE, headless=True, seed=3)
     scene = e.mode_scene
     scene.freeze()  # every frame decodes what it shows: the pictures depend on the keys alone
@@ -104,6 +105,9 @@ def odyssey(models: Path, out: Path) -> None:
     shot(e, out / "odyssey_tunnel.png")
     e.shutdown(quit_pygame=True)
 
+
+def odyssey_faces(models: Path, out: Path) -> None:
+    """Faces as round cards in the Odyssey's field."""
     faces = models / "faces.onnx"
     if faces.exists():
         e = Game(faces, "odyssey", provider="cpu", size=SIZE, headless=True, seed=3)
