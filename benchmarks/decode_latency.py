@@ -57,7 +57,8 @@ def decoder_flops(arch: dict[str, Any]) -> int:
     """FLOPs (2 x MACs) of one image through ``ConvVAE``'s decoder, from its ModelConfig dict.
 
     Mirrors ``train.models.ConvVAE``: Linear(D, hidden), Linear(hidden, C_last * b * b), an
-    optional ConvT 3x3 stride 1 at b x b, then ConvT 4x4 stride 2 layers doubling the size.
+    optional ConvT 3x3 stride 1 at b x b, then ConvT 4x4 stride 2 layers doubling the size, each
+    but the last followed by ``res_blocks`` residual blocks of two Conv 3x3 (same width, same size).
     """
     conv = [int(c) for c in arch["conv"]]
     size = int(arch["image_size"])
@@ -68,9 +69,13 @@ def decoder_flops(arch: dict[str, Any]) -> int:
     if arch.get("extra_conv"):
         macs += widths[0] * widths[0] * 9 * b * b
     s = b
-    for w_in, w_out in zip(widths, [*widths[1:], int(arch["channels"])], strict=True):
+    res_blocks = int(arch.get("res_blocks", 0))
+    outs = [*widths[1:], int(arch["channels"])]
+    for i, (w_in, w_out) in enumerate(zip(widths, outs, strict=True)):
         macs += w_in * w_out * 16 * s * s  # 4x4 kernel scattered from each of s*s input pixels
         s *= 2
+        if i < len(outs) - 1:  # residual blocks follow every upsampling but the last
+            macs += res_blocks * 2 * w_out * w_out * 9 * s * s
     return 2 * macs
 
 
@@ -85,12 +90,13 @@ def count_flops_torch(module: Any, latent_dim: int) -> int:
         x = inputs[0]
         if isinstance(mod, nn.Linear):
             total[0] += 2 * x.shape[0] * mod.in_features * mod.out_features
-        else:  # ConvTranspose2d: every input pixel scatters a full kernel
+        else:  # ConvTranspose2d: every input pixel scatters a full kernel; Conv2d (stride 1,
+            # "same" padding here): every output pixel gathers one, and there are as many
             k = mod.kernel_size[0] * mod.kernel_size[1]
             total[0] += 2 * x.shape[0] * mod.in_channels * mod.out_channels // mod.groups * k * x.shape[2] * x.shape[3]
 
     handles = [m.register_forward_hook(hook) for m in module.modules()
-               if isinstance(m, (nn.Linear, nn.ConvTranspose2d))]
+               if isinstance(m, (nn.Linear, nn.ConvTranspose2d, nn.Conv2d))]
     try:
         # the encoder's layers are in the module too, but decoding never calls them
         with torch.inference_mode():
