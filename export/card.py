@@ -240,11 +240,17 @@ def _limitations(meta: ModelMeta) -> list[str]:
     t = meta.training
     d = meta.latent_dim
     device = f" on {meta.metrics['device'].upper()}" if isinstance(meta.metrics.get("device"), str) else ""
+    sharpness = (
+        "with a learned decoder σ (a σ-VAE): decodes are far sharper than a fixed-σ model's, but "
+        "small low-contrast details (on faces: the mouth) stay faint, and longer training would improve them."
+        if (t.get("architecture") or {}).get("learned_sigma") else
+        "decoded images are blurry, as VAE decodes with this likelihood are, and better training would "
+        "improve them."
+    )
     lines = [
         data_card(meta.dataset).limitation,
         f"A small model ({t.get('parameters', 0):,} parameters) trained for "
-        f"{t.get('epochs_completed', t.get('epochs', '?'))} epochs{device}: decoded images are "
-        "blurry, as VAE decodes with this likelihood are, and better training would improve them.",
+        f"{t.get('epochs_completed', t.get('epochs', '?'))} epochs{device} {sharpness}",
         "The metrics are one-sample ELBO terms at β = 1 on the test set, in nats per image; they are "
         "not a measure of perceptual quality.",
         "Points drawn from the N(0, I) prior can fall in regions the encoder never uses ('holes' of "
