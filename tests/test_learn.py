@@ -86,9 +86,11 @@ def test_a_long_press_of_back_opens_learn_and_a_short_one_help(engine):
 def test_cards_use_the_model_file(exported_models):
     _, meta = open_model(exported_models["2d"], "cpu")
     text = {c.title: " ".join(c.lines(meta)) for c in CONCEPTS}
-    assert "β rose linearly from 0 to 1 over the first 5 epochs" in text["β and its warm-up"]
+    t = meta.training
+    assert t["warmup_epochs"] == 10 and t["parameters"] == 1_751_877  # the shipped mnist-2d
+    assert "β rose linearly from 0 to 1 over the first 10 epochs" in text["β and its warm-up"]
     assert f"{sum(meta.metrics['kl_per_dim_nats']):.2f} nats" in text["KL divergence"]
-    assert "1×28×28 pictures, a 2-D latent, 1.3 M parameters" in text["VAE architecture"]
+    assert "1×28×28 pictures, a 2-D latent, 1.8 M parameters" in text["VAE architecture"]
     assert "392x fewer" in text["Dimensionality reduction"]
     assert kl_per_dim(meta) == pytest.approx(meta.metrics["kl_per_dim_nats"])
 
