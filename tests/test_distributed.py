@@ -342,7 +342,7 @@ def test_scaled_shards_give_the_whole_batch_gradient(small_jobs):
     proc = small_jobs["gradient"]
     assert proc.returncode == 0, proc.stderr
     # the two ranks share one pipe: find their reports anywhere in it (a line may carry a prefix)
-    found = sorted(re.findall(r"rank (\d) error scaled (\S+) unscaled (\S+)", proc.stdout))
+    found = sorted(re.findall(r"rank (\d) error scaled ([0-9.e+-]+) unscaled ([0-9.e+-]+)", proc.stdout))
     assert [rank for rank, _, _ in found] == ["0", "1"], proc.stdout
     for rank, scaled, unscaled in found:
         assert float(scaled) < GRAD_RTOL, (rank, scaled)
