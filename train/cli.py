@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     from latent_odyssey.train.trainer import TrainingError, train
 
     if args.network:
-        cfg = dataclasses.replace(cfg, model=_network(args.network, args.preset, cfg.model, TrainingError))
+        cfg = dataclasses.replace(cfg, model=_network(args.network, args.preset, cfg.model))
 
     if out.exists() and not out.is_dir():
         raise TrainingError(f"--out {out} is a file; give a folder for the run.")
@@ -118,13 +118,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _network(name: str, preset: str, base: ModelConfig, error: type[Exception]) -> ModelConfig:
+def _network(name: str, preset: str, base: ModelConfig) -> ModelConfig:
     """``--network NAME`` for ``preset``: it must take the same images and latent size."""
+    from latent_odyssey.train.trainer import TrainingError
+
     net = PRESET_CONFIGS[name]
-    shape = lambda m: f"{m.latent_dim}-D latent over {m.channels}-channel {m.image_size}x{m.image_size} images"  # noqa: E731
     if (net.latent_dim, net.channels, net.image_size) != (base.latent_dim, base.channels, base.image_size):
-        raise error(f"--network {name} has a {shape(net)}; {preset} needs a {shape(base)}.")
+        raise TrainingError(f"--network {name} has a {_shape(net)}; {preset} needs a {_shape(base)}.")
     return net
+
+
+def _shape(m: ModelConfig) -> str:
+    return f"{m.latent_dim}-D latent over {m.channels}-channel {m.image_size}x{m.image_size} images"
 
 
 @contextmanager

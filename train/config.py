@@ -43,7 +43,7 @@ class TrainConfig:
     iw_limit: int | None = None  # test images for the IW estimate (None = all)
     # fp32 | bf16: bf16 trains the convolutions and linear layers under bfloat16 autocast in
     # channels-last layout (weights, optimizer, loss and every evaluation stay float32); 2.6x the
-    # images/s of fp32 on one core of a CPU with AMX (benchmarks.train_throughput --precision).
+    # images/s of fp32 on one core of a CPU with AMX (python -m benchmarks.train_throughput).
     precision: str = "fp32"
 
     def to_dict(self) -> dict:
