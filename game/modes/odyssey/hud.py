@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from latent_odyssey.game.engine.scene import GameContext
     from latent_odyssey.game.model.modelfile import ModelMeta
     from latent_odyssey.game.modes.odyssey.flight import Ship
+    from latent_odyssey.game.modes.odyssey.frame import FlightFrame
     from latent_odyssey.game.modes.odyssey.tours import Tour
 
 HUD_MARGIN = 16  # px
@@ -50,12 +51,15 @@ class HudScene(Protocol):
     velocity: np.ndarray  # (3,) latent units per second
     clock: float  # seconds of simulation
     unit: float  # latent units per flight unit
-    dims: np.ndarray  # (3,) the latent dims flown
+    frame: FlightFrame  # the axes flown: the latent's own or principal axes (``frame.py``)
+    dims: np.ndarray  # (3,) the frame axes flown
+    mean_full: np.ndarray  # (D,) the data's mean, frame coordinates
+    std_full: np.ndarray  # (D,) its standard deviation per frame axis
     lo: np.ndarray  # (3,) the populated region in the subspace
     hi: np.ndarray
     centroids: np.ndarray  # (K, 3)
-    centroids_full: np.ndarray  # (K, D)
-    samples_full: np.ndarray  # (M, D)
+    centroids_full: np.ndarray  # (K, D) frame coordinates
+    samples_full: np.ndarray  # (M, D) frame coordinates
     sample_labels: np.ndarray  # (M,)
     n_classes: int
     selected_class: int
@@ -71,7 +75,7 @@ class HudScene(Protocol):
     spacing: float
     rail_serial: int  # changes whenever the rail is laid anew
 
-    def latent(self) -> np.ndarray: ...
+    def frame_point(self) -> np.ndarray: ...
 
     def fog_level(self) -> float: ...
 
@@ -214,14 +218,13 @@ class OdysseyHud:
         populated region)."""
         pos = scene.ship.position.copy()
         if scene.n_classes:
-            d2 = np.sum((scene.centroids_full - scene.latent()[None]) ** 2, axis=1)
+            d2 = np.sum((scene.centroids_full - scene.frame_point()[None]) ** 2, axis=1)
             k = int(np.argmin(d2))
             near = (f"{scene.meta.class_names[k]}", k, f"dist {math.sqrt(float(d2[k])):.2f}")
         else:  # no classes: the k-means region of the data, and how typical the point is
             name, k = scene.region_of(pos)
             d = scene.dims  # how far from the data's mean, in standard deviations, in the dims flown
-            std = np.maximum(np.asarray(scene.meta.latent_std, np.float64)[d], 1e-9)
-            off = (pos - np.asarray(scene.meta.latent_mean, np.float64)[d]) / std
+            off = (pos - scene.mean_full[d]) / np.maximum(scene.std_full[d], 1e-9)
             near = (name, k, f"{float(np.sqrt((off * off).sum())):.1f}σ from the mean")
         out = scene.ship.outside_distance(scene.lo, scene.hi)
         return math.hypot(*scene.velocity), pos, near, field_count, out
@@ -248,7 +251,7 @@ class OdysseyHud:
                              fill, border_radius=3)
         y += int(30 * u)
         self._text(surface, "POS", (x, y), fl, ui.DIM)
-        pos = "   ".join(f"z{d} {v:+.2f}" for d, v in zip(scene.dims, shown_pos, strict=True))
+        pos = "   ".join(f"{scene.frame.name(d)} {v:+.2f}" for d, v in zip(scene.dims, shown_pos, strict=True))
         self._text(surface, pos, (x + int(64 * u), y), fs, ui.FG)
         y += int(24 * u)
         self._text(surface, "NEAR", (x, y), fl, ui.DIM)
@@ -304,7 +307,7 @@ class OdysseyHud:
         self._text(surface, view, (x, y), fs, (120, 230, 255))
         self._text(surface, f"spacing {scene.spacing:.3f}", (right.right - int(12 * u), y), fs, ui.DIM, "topright")
         y += int(24 * u)
-        dims = " ".join(f"z{d}" for d in scene.dims)
+        dims = " ".join(scene.frame.name(d) for d in scene.dims)
         self._text(surface, f"SUBSPACE  {dims}", (x, y), fs, ui.FG)
         self._text(surface, f"of {scene.meta.latent_dim} dims", (right.right - int(12 * u), y), fs, ui.DIM, "topright")
 

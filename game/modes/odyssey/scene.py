@@ -76,6 +76,7 @@ from latent_odyssey.game.modes.odyssey.flight import (
     quat_slerp,
     quat_to_matrix,
 )
+from latent_odyssey.game.modes.odyssey.frame import flight_frame, frame_bounds
 from latent_odyssey.game.modes.odyssey.hud import draw_unsupported
 from latent_odyssey.game.modes.odyssey.mouselook import MouseLook
 from latent_odyssey.game.modes.odyssey.stream import FieldStream
@@ -236,13 +237,17 @@ class OdysseyScene(ModeScene):
         self._unsupported = self.supports(meta)
         if self._unsupported:
             return
-        self.lo_full, self.hi_full = (b.astype(np.float64) for b in meta.bounds())
-        std = np.asarray(meta.latent_std, np.float64)
-        self.dim_order = np.argsort(-std, kind="stable")  # top-variance dims first
+        samples, self.sample_labels = meta.sample_array()  # (M, D) latents, (M,)
+        self.frame = flight_frame(meta.latent_dim, samples)  # every point below: frame coordinates
+        self.samples_full = self.frame.to_frame(samples)  # (M, D)
+        self.lo_full, self.hi_full = frame_bounds(self.frame, samples, *meta.bounds(), meta.latent_percentiles)
+        self.mean_full = self.frame.to_frame(meta.latent_mean)  # (D,)
+        self.std_full = (np.asarray(meta.latent_std, np.float64) if self.frame.identity
+                         else self.samples_full.std(axis=0))  # (D,)
+        self.dim_order = np.argsort(-self.std_full, kind="stable")  # top-variance axes first
         self.sub_index = 0
-        self.base = np.asarray(meta.latent_mean, np.float64).copy()  # (D,) the fixed dims
-        self.centroids_full = meta.centroid_array().astype(np.float64)  # (K, D)
-        self.samples_full, self.sample_labels = meta.sample_array()
+        self.base = self.mean_full.copy()  # (D,) the fixed axes
+        self.centroids_full = self.frame.to_frame(meta.centroid_array()).reshape(-1, meta.latent_dim)  # (K, D)
         self.n_classes = len(meta.class_names)
         self._subspace_action = next(
             (a for a in SUBSPACE_ACTIONS if a in ctx.input.map.actions), None
@@ -258,9 +263,9 @@ class OdysseyScene(ModeScene):
         self.ship = Ship(position=self.base[self.dims], orientation=quat_identity())
         self.spacing = SPACING_FRACTION * self.extent
         self.view = OdysseyView(meta, self.spacing)
-        probe = np.repeat(np.asarray(meta.latent_mean, np.float32)[None], TIMING_BATCH, axis=0)
-        probe[:, self.dims] += np.linspace(-0.5, 0.5, TIMING_BATCH)[:, None] * self.extent
-        self.decoder.run_raw(probe)  # warms the session up and times one decode
+        probe = np.repeat(self.mean_full[None, self.dims], TIMING_BATCH, axis=0)  # (B, 3)
+        probe += np.linspace(-0.5, 0.5, TIMING_BATCH)[:, None] * self.extent
+        self.decoder.run_raw(self.to_latent(probe))  # warms the session up and times one decode
         self.view.field.set_sync_budget(self.decoder.last_decode_ms / TIMING_BATCH)
         self.rail: LineRail | PathRail = LineRail(self.ship.position, self.ship.orientation)
         self.rail_serial = 0  # counts the rails laid
@@ -295,7 +300,7 @@ class OdysseyScene(ModeScene):
         d = self.meta.latent_dim
         old_extent = getattr(self, "extent", None)
         if keep_position:
-            self.base = self.latent()
+            self.base = self.frame_point()
         cycle = d // math.gcd(d, 3)
         self.sub_index = index % cycle
         start = 3 * self.sub_index
@@ -318,7 +323,13 @@ class OdysseyScene(ModeScene):
 
     def latent(self) -> np.ndarray:
         """The full latent vector (D,) at the ship."""
-        return self.to_latent(self.ship.position[None])[0].astype(np.float64)
+        return self.frame.to_latent(self.frame_point())
+
+    def frame_point(self) -> np.ndarray:
+        """The ship's point in frame coordinates (D,): the fixed axes from ``base``."""
+        y = self.base.copy()
+        y[self.dims] = self.ship.position
+        return y
 
     def field_lattice(self) -> tuple[Lattice, tuple]:
         """The field's lattice for the current subspace and spacing, and an id that changes
@@ -327,7 +338,7 @@ class OdysseyScene(ModeScene):
         key = (self.sub_index, tuple(int(d) for d in self.dims), round(self.spacing, 12),
                np.round(other, 9).tobytes())
         if self._lattice is None or self._lattice[0] != key:
-            anchor = np.asarray(self.meta.latent_mean, np.float64)[self.dims]
+            anchor = self.mean_full[self.dims]
             cells = BILLBOARD_CELLS if self.view.style.dark_background else CARD_CELLS
             self._lattice = (key, Lattice(anchor, FIELD_SPACING_FACTOR * self.spacing, billboard_cells=cells))
         return self._lattice[1], self._lattice[0]
@@ -378,11 +389,11 @@ class OdysseyScene(ModeScene):
         return self.ship.forward
 
     def to_latent(self, pts: np.ndarray) -> np.ndarray:
-        """Subspace points (N, 3) -> latents (N, D) float32 (other dims from ``base``)."""
+        """Subspace points (N, 3) -> latents (N, D) float32 (other axes from ``base``)."""
         pts = np.asarray(pts, np.float64).reshape(-1, 3)
-        z = np.repeat(self.base[None, :], len(pts), axis=0)
-        z[:, self.dims] = pts
-        return z.astype(np.float32)
+        y = np.repeat(self.base[None, :], len(pts), axis=0)  # (N, D) frame coordinates
+        y[:, self.dims] = pts
+        return self.frame.to_latent(y).astype(np.float32)
 
     # ------------------------------------------------------------------ input
 
@@ -466,7 +477,7 @@ class OdysseyScene(ModeScene):
             else:
                 self._start_autopilot()
         if p("warp"):
-            self._start_warp(self.random_points(1, self._rng)[0], "random point")
+            self._warp_random()
         if p("warp_class"):
             if self.n_classes:
                 k = self.selected_class
@@ -476,12 +487,26 @@ class OdysseyScene(ModeScene):
 
     def random_points(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` random points of the flight subspace: samples of the model's fitted density
-        (in the flown dims, inside the bounds) when it has one, else uniform inside the inner
+        (in the flown axes, inside the bounds) when it has one, else uniform inside the inner
         80 % of the bounds.  # (n, 3)"""
         if self.density is not None:
-            return np.clip(self.density.sample(n, rng)[:, self.dims], self.lo, self.hi)
+            return np.clip(self._density_points(n, rng)[:, self.dims], self.lo, self.hi)
         margin = 0.1 * (self.hi - self.lo)
         return rng.uniform(self.lo + margin, self.hi - margin, size=(n, 3))
+
+    def _density_points(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` samples of the fitted density in frame coordinates, inside the bounds.  # (n, D)"""
+        return np.clip(self.frame.to_frame(self.density.sample(n, rng)), self.lo_full, self.hi_full)
+
+    def _warp_random(self) -> None:
+        """Warp to a random point; with a fitted density (faces) to a whole sample of it: the
+        flight takes the flown axes there and the arrival sets the fixed axes too, so each warp
+        lands among other faces, not among the same average face."""
+        if self.density is None:
+            self._start_warp(self.random_points(1, self._rng)[0], "random point")
+            return
+        y = self._density_points(1, self._rng)[0]  # (D,)
+        self._start_warp(y[self.dims], "random face", rest=y)
 
     def _notify(self, text: str, seconds: float = 3.0) -> None:
         if self.ctx is not None:
@@ -545,7 +570,9 @@ class OdysseyScene(ModeScene):
         self._lay_rail()
         self._notify("Autopilot paused: you have the controls (autopilot resumes)")
 
-    def _start_warp(self, target: np.ndarray, label: str, notify: bool = True) -> None:
+    def _start_warp(self, target: np.ndarray, label: str, notify: bool = True, rest: np.ndarray | None = None) -> None:
+        """Fly to ``target`` (3,) in the flown axes; ``rest`` (D,), frame coordinates, also
+        sets the fixed axes on arrival."""
         if self.mode == "autopilot":
             self.autopilot_paused = True
         start = self.ship.position.copy()
@@ -555,7 +582,8 @@ class OdysseyScene(ModeScene):
             direction = self.ship.forward
         look = quat_look_rotation(direction, self.ship.up)
         self.warp_state = {"start": start, "target": target, "t": 0.0, "look": look, "label": label,
-                           "length": float(np.linalg.norm(target - start))}
+                           "length": float(np.linalg.norm(target - start)),
+                           "rest": None if rest is None else np.asarray(rest, np.float64).copy()}
         self.mode = "warp"
         self._set_rail(LineRail(start, look))
         if notify:
@@ -567,7 +595,7 @@ class OdysseyScene(ModeScene):
         flown dimensions). A bad file changes nothing (a notice says why)."""
         post = self.encode_image(path)
         if post is not None and not self._unsupported:
-            self._start_warp(post.mu[self.dims], post.label)
+            self._start_warp(self.frame.to_frame(post.mu)[self.dims], post.label)
 
     # ------------------------------------------------------------------ simulation
 
@@ -638,6 +666,8 @@ class OdysseyScene(ModeScene):
             self.ship.orientation, w["look"], 1.0 - math.exp(-WARP_TURN_RATE_PER_S * dt)
         )
         if p >= 1.0:
+            if w.get("rest") is not None:
+                self.base = w["rest"].copy()  # the fixed axes jump under the arrival flash
             self.ship.position = w["target"].copy()
             self.ship.velocity = np.zeros(3)
             self.warp_state = None
@@ -688,6 +718,8 @@ class OdysseyScene(ModeScene):
             w = self.warp_state
             state.update(warp_start=w["start"].tolist(), warp_target=w["target"].tolist(),
                          warp_t=float(w["t"]), warp_label=w["label"])
+            if w.get("rest") is not None:  # a whole latent: the fixed axes it sets on arrival
+                state["warp_rest"] = self.frame.to_latent(w["rest"]).tolist()
         state.update(self.view_settings())
         return state
 
@@ -721,10 +753,10 @@ class OdysseyScene(ModeScene):
             self._set_subspace(sub, keep_position=False)
         z = arr("z", self.meta.latent_dim)
         if z is not None:
-            self.base = z.copy()
+            self.base = self.frame.to_frame(z)
         position = arr("position", 3)
         if position is None and z is not None:
-            position = z[self.dims]
+            position = self.base[self.dims]
         mode = state.get("flight_mode", "autopilot" if state.get("autopilot") else "manual")
         if mode == "autopilot":
             kind, seed = state.get("tour_kind", self.tour_kind), state.get("tour_seed", self._tour_seed)
@@ -739,7 +771,9 @@ class OdysseyScene(ModeScene):
             w = self.warp_state
             if self.mode != "warp" or w is None or not (np.allclose(w["start"], start) and np.allclose(w["target"], target)):
                 self.ship.position = start.copy()
-                self._start_warp(target, str(state.get("warp_label", "target")), notify=False)
+                rest = arr("warp_rest", self.meta.latent_dim)
+                self._start_warp(target, str(state.get("warp_label", "target")), notify=False,
+                                 rest=None if rest is None else self.frame.to_frame(rest))
             self.warp_state["t"] = float(state.get("warp_t", 0.0))
         else:
             if self.mode != "manual":
