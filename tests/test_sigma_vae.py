@@ -44,3 +44,41 @@ def test_the_sharp_preset_learns_its_decoder_sigma_towards_the_reconstruction_er
     assert sigma > INIT_DECODER_SIGMA and abs(sigma - rmse) / rmse < 0.1, (sigma, rmse)
     model.log_sigma.data.fill_(math.log(1e-6))
     assert float(torch.as_tensor(model.decoder_sigma(cfg.mse_sigma)).detach()) == pytest.approx(MIN_DECODER_SIGMA)  # bounded below
+
+
+
+def test_the_guide_pulls_only_its_own_dims_toward_scaled_labels():
+    from latent_odyssey.train.guide import (
+        GUIDE_NATS,
+        GUIDE_SCALE,
+        guide_dims,
+        guide_nats,
+        guide_targets,
+    )
+
+    attrs = torch.tensor([[-1.0, 0.0, 1.0, 0.0], [1.0, 1.0, 0.0, 1.0], [0.0, 0.5, 0.5, 0.0]])  # (B, 4)
+    t = guide_targets(attrs, ("smile", "age"))  # (B, 2)
+    assert torch.allclose(t, GUIDE_SCALE * torch.tensor([[-1.0, -1.0], [1.0, 1.0], [0.0, 0.0]]))
+    assert guide_dims(8, ("smile", "age")) == [7, 6]
+    mu = torch.zeros((3, 8), requires_grad=True)
+    with torch.no_grad():
+        mu[:, 7], mu[:, 6] = t[:, 0], t[:, 1]
+    assert float(guide_nats(mu, attrs, ("smile", "age")).detach()) == 0.0
+    loss = guide_nats(mu + 0.1, attrs, ("smile", "age"))
+    assert float(loss.detach()) == pytest.approx(GUIDE_NATS * 2 * 0.01)
+    loss.backward()
+    assert torch.count_nonzero(mu.grad[:, :6]) == 0 and torch.all(mu.grad[:, 6:] > 0)
+
+
+def test_a_guided_run_logs_the_guide_apart_and_stops_it_at_guide_until(tmp_path):
+    import dataclasses
+
+    from latent_odyssey.train.checkpoint import load
+    from latent_odyssey.train.trainer import train
+
+    cfg = dataclasses.replace(PRESETS["faces"], epochs=2, limit=128, faces_test=64, batch_size=32, iw_k=0,
+                              guide=("smile",), guide_until=1.0)
+    metrics = train(cfg, tmp_path / "run", progress=False, report=False)
+    rows = load(tmp_path / "run" / "checkpoint.pt")["history"]
+    assert "guide" in rows[0] and rows[0]["guide"] > 0 and "guide" not in rows[1]
+    assert math.isfinite(metrics["neg_elbo_nats"]) and "guide" not in metrics

@@ -124,6 +124,9 @@ BAD_INPUTS = {
     "network-of-another-latent": (["mnist-3d", "--network", "vae2d-deep", "--data-dir", "{idx}"], 1,
                                   "needs a 3-D latent"),
     "missing-data-dir": (["mnist-2d", "--data-dir", "{tmp}/no-such-dir"], 1, "does not exist"),
+    "unknown-guide": (["faces", "--guide", "smile,frown"], 2, "must name distinct attributes"),
+    "guide-without-labels": (["mnist-2d", "--guide", "smile", "--data-dir", "{idx}", "--limit", "200"], 1,
+                             "needs attribute labels"),
     "resume-without-checkpoint": (
         ["mnist-2d", "--resume", "--data-dir", "{idx}"], 1, "no checkpoint in",
     ),

@@ -42,6 +42,17 @@ class _Parser(OneSentenceParser):
 _positive_int = int_at_least(1, too_small="must be positive")
 
 
+def _guide_names(text: str) -> tuple[str, ...]:
+    """``--guide smile,age`` -> ("smile", "age"); an unknown or repeated name is refused."""
+    from latent_odyssey.train.faces import ATTRIBUTES
+
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    if not names or any(n not in ATTRIBUTES for n in names) or len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(f"must name distinct attributes among {', '.join(ATTRIBUTES)} "
+                                         f"(got {text!r})")
+    return names
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="odyssey-train", description="Train a Latent Odyssey VAE.")
     p.add_argument("preset", choices=sorted(PRESETS), help="what to train")
@@ -64,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--precision", choices=list(PRECISIONS),
                    help="fp32 (default) or bf16 mixed precision: much faster on CPUs with AMX / AVX-512 "
                         "BF16 and on recent GPUs; weights, loss and metrics stay float32")
+    p.add_argument("--guide", type=_guide_names, metavar="ATTR[,ATTR]",
+                   help="faces: pull the last latent dims toward these attribute labels (smile, age, gender, "
+                        "glasses) until --guide-until, so the model learns them (train/guide.py)")
+    p.add_argument("--guide-until", type=non_negative_float, metavar="EPOCH",
+                   help="the epoch the guide stops at (default: the end of the β warm-up)")
     p.add_argument("--seed", type=seed_int)
     p.add_argument("--out", type=Path, help="output folder (default runs/PRESET)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
@@ -86,12 +102,15 @@ def run(args: argparse.Namespace) -> int:
             "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
             "beta_max": args.beta_max, "warmup_epochs": args.warmup_epochs, "loss": args.loss,
             "limit": args.limit, "device": args.device, "seed": args.seed, "iw_k": args.iw_k,
-            "iw_limit": args.iw_limit, "precision": args.precision,
+            "iw_limit": args.iw_limit, "precision": args.precision, "guide": args.guide,
+            "guide_until": args.guide_until,
         }.items() if v is not None
     }
     if args.binarize:
         overrides["binarize"] = True
     cfg = dataclasses.replace(PRESETS[args.preset], **overrides)
+    if cfg.guide and args.guide_until is None:
+        cfg = dataclasses.replace(cfg, guide_until=cfg.warmup_epochs)
     out = args.out or Path("runs") / args.preset
 
     from latent_odyssey.train.trainer import TrainingError, train

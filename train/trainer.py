@@ -39,6 +39,7 @@ from latent_odyssey.train import checkpoint as ckpt_io
 from latent_odyssey.train import distributed, precision
 from latent_odyssey.train.config import TrainConfig
 from latent_odyssey.train.datasets import TensorData, load_tensors
+from latent_odyssey.train.guide import guide_nats
 from latent_odyssey.train.loss import beta_at, kl_per_dim, recon_nats
 from latent_odyssey.train.metrics import elbo_parts, evaluate
 from latent_odyssey.train.models import ConvVAE, build_model, count_parameters
@@ -171,6 +172,8 @@ def _train(cfg: TrainConfig, out: Path, data_dir: Path | str | None, resume: boo
         start_epoch, history = int(state["epoch"]), list(state["history"])
 
     data = group.agree(partial(load_tensors, cfg, data_dir, device))
+    if cfg.guide and data.train_attrs is None:
+        raise TrainingError(f"--guide needs attribute labels, and the {data.dataset} data set has none.")
     group.agree(partial(write_json, out / "config.json", cfg.to_dict()) if main else None)
     n = len(data.train_x)
     if group.world > min(n, cfg.batch_size):
@@ -238,6 +241,10 @@ def _train_epoch(
     gen = torch.Generator().manual_seed(cfg.seed * 100003 + epoch)  # seeds < 2**32: fits 64 bits
     perm = torch.randperm(n, generator=gen).to(data.train_x.device)
     sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
+    guiding = bool(cfg.guide) and epoch < cfg.guide_until
+    if guiding:
+        sums["guide"] = 0.0
+        attrs = torch.from_numpy(data.train_attrs).to(data.train_x.device)  # (N, 4)
     seen = 0  # images trained on (n, less a last batch too small to share out)
     t0 = time.perf_counter()
     bar = tqdm(
@@ -265,6 +272,10 @@ def _train_epoch(
             loss = rec + beta * kl
             b = len(idx)
             loss_sum, rec_sum, kl_sum = group.sum([loss.item() * b, rec.item() * b, kl.item() * b])  # all processes
+            if guiding:  # the supervised pull of train.guide: trained on, never part of the ELBO
+                pull = guide_nats(mu, attrs[idx], cfg.guide)
+                sums["guide"] += group.sum([pull.item() * b])[0]
+                loss = loss + pull
             if not math.isfinite(loss_sum):  # every process sees the same sum: all stop here
                 raise TrainingError(
                     f"The loss became {loss_sum / len(batch)} at epoch {epoch + 1}, step {i + 1}; stopped, "
@@ -287,7 +298,8 @@ def _train_epoch(
         return row
     try:  # one line per epoch, also with --no-progress (that hides only the bar)
         print(f"epoch {epoch + 1:3d}/{cfg.epochs}  loss {row['loss']:.2f}  recon {row['recon']:.2f}  "
-              f"kl {row['kl']:.2f}  beta {beta:.2f}  {row['images_per_s']:.0f} img/s",
+              f"kl {row['kl']:.2f}  beta {beta:.2f}  " + (f"guide {row['guide']:.2f}  " if guiding else "")
+              + f"{row['images_per_s']:.0f} img/s",
               file=sys.stderr, flush=True)
     except (OSError, ValueError):  # stderr closed (2>&1 | head): training goes on without it
         pass
