@@ -279,8 +279,9 @@ def test_the_odyssey_warps_and_tours_through_density_samples(density_face_model)
     s = rig.scene
     try:
         assert s.density is not None
-        pts = s.random_points(50, np.random.default_rng(3))  # (50, 3) in the flown dims
-        want = np.clip(s.density.sample(50, np.random.default_rng(3))[:, s.dims], s.lo, s.hi)
+        pts = s.random_points(50, np.random.default_rng(3))  # (50, 3) in the flown axes (principal: faces)
+        y = s.frame.to_frame(s.density.sample(50, np.random.default_rng(3)))  # (50, D) frame coordinates
+        want = np.clip(np.clip(y, s.lo_full, s.hi_full)[:, s.dims], s.lo, s.hi)
         np.testing.assert_array_equal(pts, want)
         rig.tap(pygame.K_j)  # warp: to a density sample
         assert s.mode == "warp" and np.all((s.warp_state["target"] >= s.lo) & (s.warp_state["target"] <= s.hi))
