@@ -11,7 +11,9 @@ direction per attribute, (A, D):
   (InterFaceGAN's conditional manipulation, Shen et al. 2020: moving along it leaves the other
   attributes' classifiers unchanged to first order);
 * ``paired``: the mean of μ_high − μ_low over counterfactual pairs, the same training-stream
-  faces rendered with the attribute low and high (only a renderer can give these pairs).
+  faces rendered with the attribute low and high (only a renderer can give these pairs);
+* ``decoded``: the paired direction refined through the decoder (``export.attributes``, torch, at
+  export only): the direction whose edit lands nearest the high faces' decodes in pixels.
 
 ``export.attributes`` picks one per attribute for the model file; ``benchmarks/face_quality.py``
 scores all of them against true counterfactual renders (``export.facequality``).
@@ -24,7 +26,7 @@ import numpy as np
 SPLIT = (0.0, 0.5, 0.5, 0.5)  # high/low split per attribute: smile in [-1, 1], the others in [0, 1]
 L2 = 1e-3  # logistic regression: weight decay on the standardised weights
 NEWTON_STEPS = 30  # Newton iterations (it converges in about 10)
-METHODS = ("means", "logistic", "conditional", "paired")
+METHODS = ("means", "logistic", "conditional", "paired", "decoded")
 
 
 def unit(v: np.ndarray) -> np.ndarray:

@@ -155,7 +155,7 @@ def trained_face_model(tmp_path_factory) -> Path:
         cfg = dataclasses.replace(PRESETS["faces"], epochs=1, limit=96, faces_test=64, batch_size=32, iw_k=0)
         train(cfg, out / "run", progress=False, report=False)
         attributes_fn = functools.partial(directions_for_export, edit_faces=16, judge_train=96, judge_epochs=1,
-                                          pairs=16)
+                                          pairs=16, decoded_steps=3)
         export_checkpoint(out / "run" / "checkpoint.pt", out / "tiny-faces", attributes_fn=attributes_fn)
 
     return cached_models("faces", build) / "tiny-faces.onnx"

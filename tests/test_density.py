@@ -310,3 +310,33 @@ def test_an_exported_face_model_carries_its_density_and_counterfactual_choice(tr
         assert np.linalg.norm(meta.attribute_array(attr)) == pytest.approx(1.0, abs=1e-4)
     card = trained_face_model.with_suffix(".md").read_text(encoding="utf-8")
     assert "## Fitted density" in card and density.describe() in card
+
+
+def test_the_decoded_direction_lands_nearer_the_high_decodes_than_the_paired_one(trained_face_model):
+    """``decoded`` (export.attributes.decoded_directions) starts at the paired direction and
+    descends the pixel error the counterfactual score measures, on the fitting pairs."""
+    torch = pytest.importorskip("torch")
+    from latent_odyssey.export.attributes import decoded_directions, numpy_model
+    from latent_odyssey.export.directions import paired_difference
+    from latent_odyssey.export.facequality import FIT_PAIRS_SEED
+    from latent_odyssey.train import checkpoint as ckpt_io
+    from latent_odyssey.train.config import TrainConfig
+    from latent_odyssey.train.models import build_model
+
+    state = ckpt_io.load(trained_face_model.parent / "run" / "checkpoint.pt")
+    model = build_model(TrainConfig.from_dict(state["config"]).model)
+    model.load_state_dict(state["model"])
+    model.eval()  # as the exporter scores it
+    encode, decode = numpy_model(model)
+    pairs = counterfactual_pairs("glasses", 24, FIT_PAIRS_SEED + 3, model.cfg.image_size)
+    lo, hi = encode(pairs.low), encode(pairs.high)
+    start = paired_difference(lo, hi)[None]  # (1, D)
+    found = decoded_directions(model, [(lo, hi)], start, steps=20)  # (1, D)
+
+    def error(d: np.ndarray) -> float:
+        step = float(((hi - lo) @ d).mean())
+        return float(((decode((lo + step * d).astype(np.float32)) - decode(hi)) ** 2).sum())
+
+    assert np.linalg.norm(found[0]) == pytest.approx(1.0)
+    assert error(found[0]) < error(start[0])
+    assert all(q.requires_grad for q in model.parameters()) and torch.is_grad_enabled()
