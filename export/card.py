@@ -250,7 +250,8 @@ def _limitations(meta: ModelMeta) -> list[str]:
     lines = [
         data_card(meta.dataset).limitation,
         f"A small model ({t.get('parameters', 0):,} parameters) trained for "
-        f"{t.get('epochs_completed', t.get('epochs', '?'))} epochs{device} {sharpness}",
+        f"{t.get('epochs_completed', t.get('epochs', '?'))} epochs{device}"
+        f"{' ' if sharpness.startswith('with') else ': '}{sharpness}",
         "The metrics are one-sample ELBO terms at β = 1 on the test set, in nats per image; they are "
         "not a measure of perceptual quality.",
         "Points drawn from the N(0, I) prior can fall in regions the encoder never uses ('holes' of "
