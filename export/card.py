@@ -236,6 +236,18 @@ def _uses(meta: ModelMeta) -> tuple[list[str], list[str]]:
     return intended, out
 
 
+def _guide_line(t: dict) -> list[str]:
+    """The card's line on ``--guide`` (train/guide.py), for models trained with it."""
+    names = t.get("guide")
+    if not names:
+        return []
+    dims = ", ".join(f"{n} -> latent dim {int(t['architecture']['latent_dim']) - 1 - j}" for j, n in enumerate(names)) \
+        if isinstance(t.get("architecture"), dict) and "latent_dim" in t["architecture"] else ", ".join(names)
+    return [f"- Attribute guide until epoch {t.get('guide_until')} ({dims}): a supervised pull of those "
+            "dims' μ toward the renderer's labels, added to the loss in those epochs only; the metrics and "
+            "the ELBO never include it (`train/guide.py`)."]
+
+
 def _limitations(meta: ModelMeta) -> list[str]:
     t = meta.training
     d = meta.latent_dim
@@ -364,6 +376,7 @@ def model_card(
         + f", {t.get('train_seconds', '?')} s of training, batch {t.get('batch_size')}, Adam lr {t.get('lr')} (cosine decay), "
         f"loss {t.get('loss')}{' on binarized data' if t.get('binarize') else ''}, "
         f"β warm-up 0 -> {t.get('beta_max')} over {t.get('warmup_epochs')} epochs, seed {t.get('seed')}.",
+        *_guide_line(t),
         "",
         "## Test metrics (β = 1, one sample)",
         "| metric | value |",

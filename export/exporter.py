@@ -179,6 +179,7 @@ def build_metadata(
             "epochs_completed": len(history), "train_seconds": round(sum(h.get("seconds", 0.0) for h in history), 1),
             "mse_sigma": float(torch.as_tensor(model.decoder_sigma(cfg.mse_sigma)).detach()), "limit": cfg.limit,  # to re-derive the metrics
             "architecture": cfg.model.to_dict(), "faces_train": cfg.faces_train,
+            **({"guide": list(cfg.guide), "guide_until": cfg.guide_until} if cfg.guide else {}),
         },
         encoder_file=encoder_file, density=density,
     )

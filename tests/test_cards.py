@@ -91,6 +91,9 @@ def test_the_face_card_names_its_limits():
     assert "'gender' is a binary presentation slider" in limits
     assert "real people" in sections["Out-of-scope use"]
     assert "No photograph and no real person" in sections["Licences"]
+    assert _meta(folder / "faces.onnx")["training"]["guide"] == ["smile"]  # trained with --guide smile:
+    guide = [line for line in sections["Architecture and training"].splitlines() if "Attribute guide" in line]
+    assert len(guide) == 1 and "smile -> latent dim 127" in guide[0] and "never include it" in guide[0]  # the card says so
 
 
 def test_an_exported_card_passes_the_same_checks(trained_models):

@@ -22,7 +22,14 @@ from latent_odyssey.export.facequality import (
     region_mask,
 )
 from latent_odyssey.export.facereport import OnnxFaceModel, Setup
-from latent_odyssey.game.model.density import Density, PriorSampler, check_density, fit_density
+from latent_odyssey.game.model.density import (
+    MAX_RANK,
+    VARIANCE_KEPT,
+    Density,
+    PriorSampler,
+    check_density,
+    fit_density,
+)
 from latent_odyssey.game.model.modelfile import ModelFileError, ModelMeta, open_model
 from latent_odyssey.train.faces import ATTRIBUTES
 
@@ -54,7 +61,9 @@ def test_the_fit_keeps_the_subspace_of_the_data_and_reads_back_as_stored(face, d
     np.testing.assert_allclose(basis @ basis.T, np.eye(density.rank), atol=1e-4)
     centred = mu - mu.mean(0)
     kept = ((centred @ basis.T) ** 2).sum() / (centred ** 2).sum()
-    assert kept >= 0.99  # the subspace holds (about) VARIANCE_KEPT of μ's variance
+    # the subspace holds VARIANCE_KEPT of μ's variance, or as much as MAX_RANK dims can (the shipped
+    # model's 32 hold 98.9 %; it would need 50 for 99.5 %)
+    assert kept >= VARIANCE_KEPT - 1e-3 or (density.rank == MAX_RANK and kept >= 0.98)
     raw = density.to_dict()
     assert check_density(raw, face.meta.latent_dim) is None
     assert len(json.dumps(raw)) < 200_000  # ~150 KB in the metadata at 32 dims and 10 components, not megabytes
@@ -201,18 +210,13 @@ def shipped_edits(face) -> dict[str, dict]:
     return out
 
 
-@pytest.mark.parametrize("attr", [
-    pytest.param(a, marks=pytest.mark.xfail(
-        strict=True, reason="the σ-VAE has barely learned the mouth: its smile direction gets 23 % of the way "
-                            "(200 pairs), under the quarter asked here")) if a == "smile" else a
-    for a in ATTRIBUTES
-])
+@pytest.mark.parametrize("attr", ATTRIBUTES)
 def test_an_edit_along_each_shipped_direction_moves_the_low_face_toward_the_high_one(shipped_edits, attr):
     score = shipped_edits[attr]
     assert score["fraction"] >= MIN_FRACTION and score["closer"] > 0.5, score
 
 
-TODAY = {"smile": 0.23, "age": 0.66, "gender": 0.57}  # benchmarks/face_quality.py, 200 pairs; glasses: 0.78
+TODAY = {"smile": 0.44, "age": 0.69, "gender": 0.60}  # benchmarks/face_quality.py, 200 pairs; glasses: 0.78
 
 
 @pytest.mark.parametrize("attr", [
@@ -225,7 +229,7 @@ def test_each_shipped_direction_gets_most_of_the_way_as_issue_14_asks(shipped_ed
     assert shipped_edits[attr]["fraction"] >= TARGET_FRACTION, shipped_edits[attr]
 
 
-@pytest.mark.xfail(strict=True, reason="the shipped σ-VAE: 10 % of the smile edit's change is in the mouth window "
+@pytest.mark.xfail(strict=True, reason="the shipped σ-VAE: 32 % of the smile edit's change is in the mouth window "
                                         "(70 % of the true renders' change is); a model that learned the smile should pass")
 def test_the_smile_edit_changes_mostly_the_mouth(shipped_edits):
     assert shipped_edits["smile"]["local_edit"] >= 0.5, shipped_edits["smile"]
