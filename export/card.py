@@ -241,8 +241,8 @@ def _guide_line(t: dict) -> list[str]:
     names = t.get("guide")
     if not names:
         return []
-    dims = ", ".join(f"{n} -> latent dim {int(t['architecture']['latent_dim']) - 1 - j}" for j, n in enumerate(names)) \
-        if isinstance(t.get("architecture"), dict) and "latent_dim" in t["architecture"] else ", ".join(names)
+    d = (t.get("architecture") or {}).get("latent_dim")
+    dims = ", ".join(f"{n} -> latent dim {d - 1 - j}" if isinstance(d, int) else n for j, n in enumerate(names))
     return [f"- Attribute guide until epoch {t.get('guide_until')} ({dims}): a supervised pull of those "
             "dims' μ toward the renderer's labels, added to the loss in those epochs only; the metrics and "
             "the ELBO never include it (`train/guide.py`)."]
