@@ -9,7 +9,9 @@ and a grin show the same neutral mouth, and lowering β to 0.05 for an epoch cha
 The guide breaks the deadlock with the renderer's labels: for attribute j of ``guide`` (in
 order), latent dim D - 1 - j gets the term ``GUIDE_NATS · (μ_k − t)²`` per image, t the label
 scaled to ±``GUIDE_SCALE`` (smile in [-1, 1], the others in [0, 1] around 0.5). The encoder
-learns to write the attribute there and the decoder, which now sees it, learns to draw it.
+learns to write the attribute there and the decoder, which now sees it, can learn to draw it
+(on the shipped faces slowly: in the five plain epochs after three guided ones the smile edit
+rose to 44 % of the way, the mouth bends into a frown but never opens into a grin).
 After ``guide_until`` the loss is the plain negative ELBO again, so what stays is what the
 likelihood pays for; the reported ELBO and every metric never include the guide.
 
