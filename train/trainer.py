@@ -271,10 +271,11 @@ def _train_epoch(
             kl = kl_per_dim(mu, logvar).sum(1).mean()
             loss = rec + beta * kl
             b = len(idx)
-            loss_sum, rec_sum, kl_sum = group.sum([loss.item() * b, rec.item() * b, kl.item() * b])  # all processes
-            if guiding:  # the supervised pull of train.guide: trained on, never part of the ELBO
-                pull = guide_nats(mu, attrs[idx], cfg.guide)
-                sums["guide"] += group.sum([pull.item() * b])[0]
+            pull = guide_nats(mu, attrs[idx], cfg.guide) if guiding else None  # train.guide's supervised pull
+            parts = [loss.item() * b, rec.item() * b, kl.item() * b] + ([pull.item() * b] if guiding else [])
+            loss_sum, rec_sum, kl_sum, *guide_sum = group.sum(parts)  # all processes, one exchange
+            if guiding:  # trained on, never part of the ELBO
+                sums["guide"] += guide_sum[0]
                 loss = loss + pull
             if not math.isfinite(loss_sum):  # every process sees the same sum: all stop here
                 raise TrainingError(

@@ -26,17 +26,20 @@ PRINCIPAL_MIN_DIM = 16  # models with at least this many latent dims fly their p
 
 @dataclass(frozen=True)
 class FlightFrame:
-    """An orthonormal frame of the latent space; ``prefix`` names its axes ("z" or "PC")."""
+    """An orthonormal frame of the latent space: the latent axes (``z0, z1, ...``) or principal
+    axes (``PC1, PC2, ...``)."""
 
     basis: np.ndarray  # (D, D) float64, orthonormal columns: the frame's axes in latent coordinates
-    prefix: str
-    first: int  # the number of the first axis in its name (z0 ..., PC1 ...)
-    identity: bool
+    identity: bool  # the latent axes themselves (basis = I): coordinates pass through unchanged
+
+    @property
+    def prefix(self) -> str:
+        return "z" if self.identity else "PC"
 
     @classmethod
     def axes(cls, dim: int) -> FlightFrame:
         """The latent axes themselves."""
-        return cls(np.eye(dim), "z", 0, True)
+        return cls(np.eye(dim), True)
 
     @classmethod
     def principal(cls, samples: np.ndarray) -> FlightFrame:
@@ -47,7 +50,7 @@ class FlightFrame:
         w, v = np.linalg.eigh(cov)  # ascending
         v = v[:, np.argsort(-w, kind="stable")]  # (D, D) columns by falling variance
         sign = np.sign(v[np.argmax(np.abs(v), axis=0), np.arange(v.shape[1])])
-        return cls(v * np.where(sign == 0, 1.0, sign)[None], "PC", 1, False)
+        return cls(v * np.where(sign == 0, 1.0, sign)[None], False)
 
     def to_frame(self, z: np.ndarray) -> np.ndarray:
         """Latents (..., D) -> frame coordinates (..., D)."""
@@ -61,7 +64,7 @@ class FlightFrame:
 
     def name(self, axis: int) -> str:
         """The axis' name on the HUD: ``z12`` or ``PC3``."""
-        return f"{self.prefix}{int(axis) + self.first}"
+        return f"z{int(axis)}" if self.identity else f"PC{int(axis) + 1}"
 
 
 def flight_frame(latent_dim: int, samples: np.ndarray) -> FlightFrame:
