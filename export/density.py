@@ -11,7 +11,9 @@ For ``PREFIX.onnx`` (a face model with its encoder beside it):
    subspace of μ) and store it as the metadata's ``density`` (a file that has one, such as a
    fresh ``odyssey-export``, keeps it unless ``--refit``; steps 1-2 are then skipped);
 3. with ``--directions``, re-choose each attribute direction: of the candidate methods of
-   ``export.directions``, the one that gets farthest of the way on held-out counterfactual pairs;
+   ``export.directions`` and the file's own direction, the one that gets farthest of the way on
+   held-out counterfactual pairs (so a direction of a method needing torch, ``decoded``, is kept
+   unless an ONNX-only candidate beats it);
 4. unless ``--no-report``, measure the face-quality tables (``export.facereport``: held-out
    PSNR, counterfactual edits, samples) and store them as ``training["face_quality"]`` for the
    model card;

@@ -176,22 +176,26 @@ def measure(model: OnnxFaceModel, setup: Setup, methods: dict[str, np.ndarray] |
 
 
 def choose(result: dict, methods: dict[str, np.ndarray]) -> dict[str, list[float]]:
-    """Per attribute, the unit direction of the candidate method (not ``shipped``) that got
-    farthest of the way in ``result``; ``result``'s ``shipped`` rows become copies of the chosen
-    rows, named "shipped (= METHOD)", as the model file will ship them."""
-    best = best_methods(result, methods)
+    """Per attribute, the unit direction that got farthest of the way in ``result``: a candidate
+    method's, or the ``shipped`` one kept when no candidate beats it (a file whose directions
+    came from a method the ONNX-only candidates lack, such as ``decoded``, never gets worse ones).
+    ``result``'s ``shipped`` rows become copies of the chosen rows, named "shipped (= METHOD)"
+    or "shipped (= kept)", as the model file will ship them."""
+    best = best_methods(result, methods, pool=(*METHODS, "shipped"))
     chosen = {a: methods[best[a]][j].tolist() for j, a in enumerate(ATTRIBUTES) if a in best}
     for row in result["edits"]:
         if row["method"] == "shipped" and row["attribute"] in best:
             pick = next(r for r in result["edits"]
                         if r["attribute"] == row["attribute"] and r["method"] == best[row["attribute"]])
-            row.update({**pick, "method": f"shipped (= {pick['method']})"})
+            name = "kept" if pick["method"] == "shipped" else pick["method"]
+            row.update({**pick, "method": f"shipped (= {name})"})
     return chosen
 
 
-def best_methods(result: dict, methods: dict[str, np.ndarray] | None = None) -> dict[str, str]:
-    """Per attribute, the method (shipped excluded) that gets farthest of the way in
-    ``result["edits"]``.
+def best_methods(result: dict, methods: dict[str, np.ndarray] | None = None,
+                 pool: tuple[str, ...] = METHODS) -> dict[str, str]:
+    """Per attribute, the method of ``pool`` (default: the candidate methods, ``shipped``
+    excluded) that gets farthest of the way in ``result["edits"]``.
 
     With ``methods`` (the candidates' directions, (A, D) each), a slider must also be its own:
     attributes are taken in order of how far their best candidate gets, and a candidate whose
@@ -199,7 +203,7 @@ def best_methods(result: dict, methods: dict[str, np.ndarray] | None = None) -> 
     is passed over (a "smile" direction parallel to glasses edits glasses; a model that has not
     learned the smile gets its least-entangled candidate, and the table shows how little it does).
     """
-    rows_of = {a: [r for r in result["edits"] if r["attribute"] == a and r["method"] in METHODS]
+    rows_of = {a: [r for r in result["edits"] if r["attribute"] == a and r["method"] in pool]
                for a in ATTRIBUTES}
     order = sorted((a for a in ATTRIBUTES if rows_of[a]), key=lambda a: -max(r["fraction"] for r in rows_of[a]))
     out: dict[str, str] = {}

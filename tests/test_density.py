@@ -263,7 +263,33 @@ def test_the_density_command_adds_density_directions_and_report_and_the_file_sti
     report = back.training["face_quality"]
     assert "Held-out reconstruction" in report and "shipped (= " in report and "fitted density" in report
     assert set(back.attributes) == set(before.attributes)
-    assert any(not np.allclose(back.attributes[a], before.attributes[a]) for a in ATTRIBUTES)
+    for a in ATTRIBUTES:  # a direction is kept exactly, or swapped for a candidate that beat it
+        kept = f"| {a} | shipped (= kept) |" in report
+        assert kept == np.allclose(back.attributes[a], before.attributes[a], rtol=0, atol=1e-6), a
+        assert kept or f"| {a} | shipped (= " in report, a
+
+
+def test_re_choosing_keeps_a_shipped_direction_that_no_candidate_beats():
+    """``export.density --directions`` has no ``decoded`` candidate (it needs torch): a file whose
+    direction came from it must keep it rather than swap to a worse ONNX-only one."""
+    from latent_odyssey.export.directions import METHODS
+    from latent_odyssey.export.facereport import choose
+
+    d = 8
+    rng = np.random.default_rng(0)
+    methods = {m: rng.standard_normal((len(ATTRIBUTES), d)) for m in (*METHODS, "shipped")}
+    for dirs in methods.values():
+        dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+    best_of = {"smile": "shipped", "age": "paired", "gender": "shipped", "glasses": "means"}
+    edits = [{"attribute": a, "method": m, "fraction": 0.9 if m == best_of[a] else 0.1 + 0.01 * k}
+             for a in ATTRIBUTES for k, m in enumerate((*METHODS, "shipped"))]
+    result = {"edits": edits}
+    chosen = choose(result, methods)
+    for j, a in enumerate(ATTRIBUTES):
+        np.testing.assert_array_equal(chosen[a], methods[best_of[a]][j])
+        row = next(r for r in edits if r["attribute"] == a and r["method"].startswith("shipped (="))
+        assert row["fraction"] == 0.9
+        assert row["method"] == ("shipped (= kept)" if best_of[a] == "shipped" else f"shipped (= {best_of[a]})")
 
 
 def test_the_density_command_refuses_a_digits_model_in_one_sentence(exported_models, capsys):
