@@ -21,6 +21,11 @@ Every measurement takes the model as two callables, so the same code scores ship
   (``REGIONS``: the renderer's own drawing window of the mouth for smile, of the glasses, over
   the eyes, for glasses), beside the same share of the true change |x_hi − x_lo|² between the
   two renders, and the region's share of the image (what a change spread evenly would get).
+* **Ceiling** (:func:`edit_ceiling`): the most of the way any edit can get that sees only the
+  low face, measured on the true renders. Some cues of the high face are drawn from uniforms
+  the low face does not show (``train.faces.HIDDEN_AT_LOW``: which beard a feminine face would
+  grow, whether a young face would bald); the best guess of the high face is its mean over
+  those draws, and even that guess keeps their spread as error.
 * **Sample quality** (:func:`sample_quality`): latents from each sampler (the prior N(0, I),
   the fitted density, the encoded training faces stored in the file) are decoded, and each set
   gets its sharpness, the mean variance of the 4-neighbour Laplacian of the grey image (higher is
@@ -41,10 +46,13 @@ from latent_odyssey.game.model.density import LatentSampler
 from latent_odyssey.train.faces import (
     ATTRIBUTES,
     EYE_Y,
+    HIDDEN_AT_LOW,
     MOUTH_Y,
     NOSE_Y,
     face_landmarks,
+    face_uniforms,
     render_faces,
+    render_uniforms,
 )
 
 Encode = Callable[[np.ndarray], np.ndarray]
@@ -54,6 +62,8 @@ HELDOUT_SEED = 7_777_777  # render seed of the held-out faces and pairs (no trai
 FIT_PAIRS_SEED = 5_555_555  # render seed of the pairs the ``paired`` directions are fitted on
 LOW = {"smile": -1.0, "age": 0.0, "gender": 0.0, "glasses": 0.0}  # the low end of each attribute
 HIGH = {"smile": 1.0, "age": 1.0, "gender": 1.0, "glasses": 1.0}
+CEILING_DRAWS = 24  # resamplings of the hidden uniforms per face for ``edit_ceiling``
+CEILING_SEED = 1  # seed of those resamplings
 # (u0, u1, v0, v1) in the renderer's face-local units: its drawing windows (train/faces.py)
 REGIONS = {
     "smile": ("mouth", (-0.22, 0.22, MOUTH_Y - 0.12, MOUTH_Y + 0.12)),  # _draw_mouth
@@ -131,6 +141,38 @@ def counterfactual_pairs(attr: str, n: int, seed: int = HELDOUT_SEED, size: int 
     region = region_mask(attr, n, seed, size, forced)
     forced[:, j] = HIGH[attr]
     return Pairs(attr, low, render(n, seed, size, forced), region)
+
+
+def edit_ceiling(attr: str, n: int, seed: int = HELDOUT_SEED, size: int = 64, draws: int = CEILING_DRAWS) -> float:
+    """The fraction of the way (as ``edit_score``, on the true renders of the ``n`` pairs of
+    ``counterfactual_pairs(attr, n, seed, size)``) reached by the best edit that sees only the
+    low face: the high face's mean over ``draws`` resamplings of the uniforms
+    ``HIDDEN_AT_LOW[attr]``, a resampling counting for a face only when its low render stays
+    pixel for pixel the same (a face none kept counts as not edited). A mean of k draws misses
+    the true face by (1 + 1/k) times the draws' spread, so each face's error is scaled by
+    k / (k + 1) (unbiased); 1.0 when nothing is hidden."""
+    hidden = list(HIDDEN_AT_LOW[attr])
+    if not hidden:
+        return 1.0
+    j = ATTRIBUTES.index(attr)
+    r, labels = face_uniforms(n, seed)
+    low, high = labels.copy(), labels.copy()  # (n, 4)
+    low[:, j], high[:, j] = LOW[attr], HIGH[attr]
+    x_low = render_uniforms(r, low, size).astype(np.float64)  # (n, size, size, 3)
+    x_high = render_uniforms(r, high, size).astype(np.float64)
+    total, count = np.zeros_like(x_high), np.zeros(n)
+    rng = np.random.default_rng(CEILING_SEED)
+    for _ in range(draws):
+        r2 = r.copy()
+        r2[:, hidden] = rng.random((n, len(hidden)))
+        same = np.all(render_uniforms(r2, low, size) == x_low, axis=(1, 2, 3))  # (n,) the low face unchanged
+        total[same] += render_uniforms(r2[same], high[same], size)
+        count += same
+    seen = count > 0  # (n,) a face no resampling kept is guessed as its low face: no edit
+    guess = np.where(seen[:, None, None, None], total / np.maximum(count, 1)[:, None, None, None], x_low)
+    after = ((guess - x_high) ** 2).reshape(n, -1).sum(1) * np.where(seen, count / (count + 1), 1.0)  # (n,)
+    before = ((x_low - x_high) ** 2).sum()
+    return float(1.0 - after.sum() / max(before, 1e-300))
 
 
 @dataclass

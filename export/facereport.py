@@ -29,6 +29,7 @@ from latent_odyssey.export.facequality import (
     Pairs,
     check_heldout_seed,
     counterfactual_pairs,
+    edit_ceiling,
     edit_score,
     encode_pairs,
     heldout_psnr,
@@ -78,6 +79,14 @@ class Setup:
         if key not in self._renders:
             self._renders[key] = [counterfactual_pairs(a, self.pairs, self.seed + 1 + j, size)
                                   for j, a in enumerate(ATTRIBUTES)]
+        return self._renders[key]
+
+    def ceilings(self, size: int) -> dict[str, float]:
+        """{attribute: ``edit_ceiling``} on the pairs of ``counterfactuals`` (measured once)."""
+        key = ("ceilings", size)
+        if key not in self._renders:
+            self._renders[key] = {a: edit_ceiling(a, self.pairs, self.seed + 1 + j, size)
+                                  for j, a in enumerate(ATTRIBUTES)}
         return self._renders[key]
 
 
@@ -172,7 +181,7 @@ def measure(model: OnnxFaceModel, setup: Setup, methods: dict[str, np.ndarray] |
                              SAMPLE_SEED, setup.temperature)
     return {"name": meta.name, "path": str(model.path),
             "psnr": heldout_psnr(model.encode, model.decode, setup.heldout(model.size)),
-            "edits": edits, "samples": samples}
+            "edits": edits, "ceilings": setup.ceilings(model.size), "samples": samples}
 
 
 def choose(result: dict, methods: dict[str, np.ndarray]) -> dict[str, list[float]]:
@@ -250,6 +259,15 @@ def edit_lines(results: list[dict], pairs: int) -> list[str]:
     return lines
 
 
+def ceiling_lines(ceilings: dict[str, float] | None) -> list[str]:
+    """The edit ceilings (``edit_ceiling``) as a Markdown paragraph; none without them."""
+    if not ceilings:
+        return []
+    return ["", "*Ceiling* (the most of the way any edit that sees only the low face can get, on the "
+            "true renders: cues such as which beard a feminine face would grow are not in it): "
+            + ", ".join(f"{a} {v:.0%}" for a, v in ceilings.items()) + "."]
+
+
 def labelled(results: list[dict]) -> list[dict]:
     """The results with the model column's words: the model's name, or its path where two
     compared models share a name."""
@@ -269,6 +287,7 @@ def markdown(results: list[dict], setup: Setup) -> str:
         *[f"| {r['name']} | {r['psnr']:.2f} |" for r in results],
         "",
         *edit_lines(results, setup.pairs),
+        *ceiling_lines(results[0].get("ceilings")),
     ]
     if setup.fit:
         for r in results:

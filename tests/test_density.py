@@ -246,6 +246,18 @@ def test_the_regions_hold_the_true_change_of_their_attribute():
     assert region_mask("age", 4, 0, 64) is None
 
 
+def test_the_edit_ceiling_is_whole_for_the_smile_and_short_where_the_low_face_hides_cues():
+    """A frown shows everything a grin is drawn from; a feminine face hides which beard it would
+    grow, a face without glasses their frame: no edit of the low face can reach those."""
+    from latent_odyssey.export.facequality import edit_ceiling
+
+    assert edit_ceiling("smile", 12, HELDOUT_SEED + 1, 64) == 1.0
+    gender = edit_ceiling("gender", 16, HELDOUT_SEED + 3, 64, draws=8)
+    glasses = edit_ceiling("glasses", 16, HELDOUT_SEED + 4, 64, draws=8)
+    assert 0.5 < gender < 0.97 and 0.5 < glasses < 0.97, (gender, glasses)
+    assert edit_ceiling("gender", 16, HELDOUT_SEED + 3, 64, draws=8) == gender  # deterministic
+
+
 # ----------------------------------------------------------------------------- the command
 
 

@@ -62,6 +62,11 @@ MALLOC_TRIM_BYTES = 128 << 20  # glibc: keep up to 128 MiB of freed heap for reu
 MALLOC_MMAP_BYTES = 32 << 20  # glibc: serve blocks below 32 MiB from the heap
 GLASSES_RATE = 0.35  # fraction of faces with glasses
 N_UNIFORMS = 48  # uniforms drawn per face (the face's whole random stream)
+# The uniforms whose cues a face at the attribute's low end does not show (``_face_params``):
+# the grey's amount and tone and the balding draw of a young face, the hair-length, fringe,
+# balding and beard draws of a feminine one, the frame style and colour of a face without
+# glasses. A smile's cues are all drawn from the smile itself.
+HIDDEN_AT_LOW = {"smile": (), "age": (16, 17, 42), "gender": (37, 40, 42, 43, 44), "glasses": (45, 46)}
 
 # Face-local frame: origin at the face centre, u to the image right, v down; the face
 # ellipse has half-width FACE_A and half-height FACE_B. One local unit is FACE_SCALE image
@@ -774,13 +779,27 @@ def render_faces(
     """
     if n < 0 or size < 8:
         raise ValueError(f"render_faces needs n >= 0 and size >= 8 (got n={n}, size={size}).")
+    r, labels = face_uniforms(n, seed)
+    labels = _check_attrs(labels, attrs)
+    return render_uniforms(r, labels, size), labels
+
+
+def face_uniforms(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Faces ``0..n-1`` of ``seed`` as the renderer draws them: their uniforms (n, N_UNIFORMS)
+    float64 (the face's whole random stream) and sampled attributes (n, 4) float32."""
     r = _sample_uniforms(n, seed)
-    labels = _check_attrs(_attrs_from_uniforms(r), attrs)
+    return r, _attrs_from_uniforms(r)
+
+
+def render_uniforms(r: np.ndarray, attrs: np.ndarray, size: int = IMAGE_SIZE) -> np.ndarray:
+    """Faces of uniforms ``r`` (n, N_UNIFORMS) with attributes ``attrs`` (n, 4) (in range, no
+    NaN) -> uint8 (n, size, size, 3). A face's pixels depend only on its own row."""
+    n = len(r)
     images = np.empty((n, size, size, 3), dtype=np.uint8)
     if n == 0:
-        return images, labels
+        return images
     _keep_freed_memory()
-    p = _face_params(r, labels)
+    p = _face_params(r, attrs)
     # Group faces that need the same optional layers (long hair, beard, glasses) into the
     # same chunks so whole layers can be skipped; a face's pixels do not depend on its chunk.
     beard = (p["beard_kind"] > 0) & (p["beard_amt"] > 0)
@@ -794,7 +813,7 @@ def render_faces(
     with ThreadPoolExecutor(max_workers=THREADS) as pool:  # numpy releases the GIL
         for idx, out in zip(chunks, pool.map(work, chunks), strict=True):
             images[idx] = out
-    return images, labels
+    return images
 
 
 def _check_attrs(labels: np.ndarray, attrs: np.ndarray | None) -> np.ndarray:
@@ -839,9 +858,8 @@ def face_landmarks(
     corners), "chin" and "crown" (top of the head, in the hair). Useful to crop feature
     regions and to test attribute cues.
     """
-    r = _sample_uniforms(n, seed)
-    labels = _check_attrs(_attrs_from_uniforms(r), attrs)
-    p = _face_params(r, labels)
+    r, labels = face_uniforms(n, seed)
+    p = _face_params(r, _check_attrs(labels, attrs))
     points = {
         "left_eye": (-EYE_X * p["eye_sep"], EYE_Y),
         "right_eye": (EYE_X * p["eye_sep"], EYE_Y),
