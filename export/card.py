@@ -281,8 +281,9 @@ def _limitations(meta: ModelMeta) -> list[str]:
             lines.append(
                 "**Labels from the renderer.** The attributes "
                 f"({', '.join(meta.attributes)}) are the renderer's own drawing parameters, not human "
-                "annotations; each direction is a difference of class means in the latent space and "
-                "moves other attributes too (see the off-target column of the edit-quality table)."
+                "annotations; each direction is one straight line in the latent space, chosen among "
+                "several methods on counterfactual pairs, and moves other attributes too (see the "
+                "off-target column of the edit-quality table and the counterfactual edits under Face quality)."
             )
         if "gender" in meta.attributes:
             lines.append(

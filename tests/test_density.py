@@ -33,7 +33,7 @@ from latent_odyssey.game.model.density import (
 from latent_odyssey.game.model.modelfile import ModelFileError, ModelMeta, open_model
 from latent_odyssey.train.faces import ATTRIBUTES
 
-PAIRS = 32  # counterfactual pairs per attribute in the edit tests
+PAIRS = 100  # counterfactual pairs per attribute in the edit tests (32 were noisy: age 68 % there, 71 % on 200)
 MIN_FRACTION = 0.25  # an edit along a shipped direction gets at least a quarter of the way
 TARGET_FRACTION = 0.70  # issue 14's target for every attribute
 
@@ -216,7 +216,7 @@ def test_an_edit_along_each_shipped_direction_moves_the_low_face_toward_the_high
     assert score["fraction"] >= MIN_FRACTION and score["closer"] > 0.5, score
 
 
-TODAY = {"smile": 0.44, "age": 0.69, "gender": 0.60}  # benchmarks/face_quality.py, 200 pairs; glasses: 0.78
+TODAY = {"smile": 0.63, "gender": 0.63}  # benchmarks/face_quality.py, 200 pairs; age 0.71, glasses 0.79
 
 
 @pytest.mark.parametrize("attr", [
@@ -229,9 +229,9 @@ def test_each_shipped_direction_gets_most_of_the_way_as_issue_14_asks(shipped_ed
     assert shipped_edits[attr]["fraction"] >= TARGET_FRACTION, shipped_edits[attr]
 
 
-@pytest.mark.xfail(strict=True, reason="the shipped σ-VAE: 32 % of the smile edit's change is in the mouth window "
-                                        "(70 % of the true renders' change is); a model that learned the smile should pass")
 def test_the_smile_edit_changes_mostly_the_mouth(shipped_edits):
+    """The shipped model: 52 % of the smile edit's change is in the mouth window on 200 pairs
+    (70 % of the true renders' change is; 32 % before the smile, age and gender were guided)."""
     assert shipped_edits["smile"]["local_edit"] >= 0.5, shipped_edits["smile"]
 
 
