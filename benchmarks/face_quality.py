@@ -13,7 +13,10 @@ the same rendered faces for every model (``export.facequality`` says exactly how
   face's decode, the share of pairs that got closer, and where the change lands (mouth window
   for smile, glasses window for glasses) beside where the true change lands; for the shipped
   directions and, unless ``--fit 0``, for every candidate method of ``export.directions``
-  (mean difference, logistic normal, conditional) fitted on ``--fit`` encoded training faces;
+  (mean difference, logistic normal, conditional, paired) fitted on ``--fit`` encoded training
+  faces and counterfactual pairs of another seed; and each attribute's ceiling, the most of the
+  way any edit that sees only the low face can get (the renderer hides some of the high face's
+  cues: ``export.facequality.edit_ceiling``);
 * sample quality: sharpness and a Fréchet distance of encodings for the prior N(0, I), the
   fitted density (when the file has one) and the stored encoded training faces, next to real
   renders and reconstructions.
