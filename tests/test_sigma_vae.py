@@ -82,3 +82,9 @@ def test_a_guided_run_logs_the_guide_apart_and_stops_it_at_guide_until(tmp_path)
     rows = load(tmp_path / "run" / "checkpoint.pt")["history"]
     assert "guide" in rows[0] and rows[0]["guide"] > 0 and "guide" not in rows[1]
     assert math.isfinite(metrics["neg_elbo_nats"]) and "guide" not in metrics
+    # resumed without --guide: the run keeps its guide, so the model file still says which epochs were guided
+    train(dataclasses.replace(cfg, epochs=3, guide=(), guide_until=0.0), tmp_path / "run", resume=True,
+          progress=False, report=False)
+    state = load(tmp_path / "run" / "checkpoint.pt")
+    assert list(state["config"]["guide"]) == ["smile"] and state["config"]["guide_until"] == 1.0
+    assert "guide" not in state["history"][2]

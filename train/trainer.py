@@ -21,6 +21,7 @@ hold the bare model's weights, so a run resumes with any number of processes.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 import time
@@ -156,6 +157,14 @@ def _load_for_resume(cfg: TrainConfig, ckpt_path: Path) -> dict:
     return state
 
 
+def _kept_guide(cfg: TrainConfig, saved: TrainConfig) -> TrainConfig:
+    """A resume without ``--guide`` keeps the run's guide: its epochs to come still pull, and
+    the model file still records the guided epochs already trained."""
+    if cfg.guide or not saved.guide:
+        return cfg
+    return dataclasses.replace(cfg, guide=saved.guide, guide_until=saved.guide_until)
+
+
 def _train(cfg: TrainConfig, out: Path, data_dir: Path | str | None, resume: bool, progress: bool,
            report: bool, on_epoch: EpochHook | None, group: distributed.Group) -> dict:
     main = group.is_main  # rank 0 (or the only process): the one that writes, prints, evaluates
@@ -170,6 +179,7 @@ def _train(cfg: TrainConfig, out: Path, data_dir: Path | str | None, resume: boo
         state = group.broadcast(group.agree(partial(_load_for_resume, cfg, ckpt_path) if main else None))
         ckpt_io.restore(state, model, opt, ckpt_path)
         start_epoch, history = int(state["epoch"]), list(state["history"])
+        cfg = _kept_guide(cfg, TrainConfig.from_dict(state["config"]))
 
     data = group.agree(partial(load_tensors, cfg, data_dir, device))
     if cfg.guide and data.train_attrs is None:
