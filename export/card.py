@@ -375,7 +375,8 @@ def model_card(
         f"- {t.get('epochs_completed', t.get('epochs'))} epochs"
         + (f" (stopped early in a {t.get('epochs')}-epoch cosine schedule)" if t.get('epochs_completed', t.get('epochs')) != t.get('epochs') else "")
         + f", {t.get('train_seconds', '?')} s of training, batch {t.get('batch_size')}, Adam lr {t.get('lr')} (cosine decay), "
-        f"loss {t.get('loss')}{' on binarized data' if t.get('binarize') else ''}, "
+        f"loss {t.get('loss')}{' on binarized data' if t.get('binarize') else ''}"
+        f"{' (training batches stochastically binarized as noise; metrics on the grey test set)' if t.get('binarize_train') else ''}, "
         f"β warm-up 0 -> {t.get('beta_max')} over {t.get('warmup_epochs')} epochs, seed {t.get('seed')}.",
         *_guide_line(t),
         "",

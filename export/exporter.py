@@ -175,7 +175,7 @@ def build_metadata(
         training={
             "preset": cfg.preset, "epochs": cfg.epochs, "batch_size": cfg.batch_size, "lr": cfg.lr,
             "beta_max": cfg.beta_max, "warmup_epochs": cfg.warmup_epochs, "loss": cfg.loss,
-            "binarize": cfg.binarize, "seed": cfg.seed, "parameters": count_parameters(model),
+            "binarize": cfg.binarize, "binarize_train": cfg.binarize_train, "seed": cfg.seed, "parameters": count_parameters(model),
             "epochs_completed": len(history), "train_seconds": round(sum(h.get("seconds", 0.0) for h in history), 1),
             "mse_sigma": float(torch.as_tensor(model.decoder_sigma(cfg.mse_sigma)).detach()), "limit": cfg.limit,  # to re-derive the metrics
             "architecture": cfg.model.to_dict(), "faces_train": cfg.faces_train,

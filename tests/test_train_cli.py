@@ -336,3 +336,25 @@ def test_missing_checkpoint(tmp_path):
     with pytest.raises(CheckpointError) as err:
         ckpt_io.load(tmp_path / "none.pt")
     assert_one_sentence(err.value, "No checkpoint at")
+
+
+def test_binarize_train_feeds_coin_flips_to_training_and_grey_images_to_the_metrics(idx_dir, tmp_path):
+    """--binarize-train: every training batch the encoder sees is 0s and 1s; the evaluation (the
+    model in eval mode) sees the grey test images, and the metrics say they are not binarized."""
+    seen = {True: [], False: []}  # module.training -> was each input batch all 0s and 1s?
+
+    def watch(module: torch.nn.Module, inputs: tuple) -> None:
+        if isinstance(module, torch.nn.Sequential) and isinstance(module[0], torch.nn.Conv2d):  # the encoder
+            x = inputs[0]  # (b, C, H, W)
+            seen[module.training].append(bool(((x == 0) | (x == 1)).all()))
+
+    cfg = dataclasses.replace(CFG2, epochs=1, binarize_train=True)
+    handle = torch.nn.modules.module.register_module_forward_pre_hook(watch)
+    try:
+        metrics = train(cfg, tmp_path / "bt", data_dir=idx_dir, progress=False, report=False)
+    finally:
+        handle.remove()
+    assert seen[True] and all(seen[True]), "a training batch was not binarized"
+    assert seen[False] and not any(seen[False]), "the evaluation saw binarized images"
+    assert metrics["binarized"] is False and "iw_log_likelihood_nats" not in metrics
+    assert TrainConfig.from_dict(json.loads((tmp_path / "bt" / "config.json").read_text())).binarize_train

@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup-epochs", type=non_negative_float)
     p.add_argument("--loss", choices=["bce", "mse"])
     p.add_argument("--binarize", action="store_true", help="stochastic binarization (literature comparison)")
+    p.add_argument("--binarize-train", action="store_true",
+                   help="stochastic binarization of the training batches only, as noise; metrics on the grey test set")
     p.add_argument("--iw-k", type=int_at_least(0, "--iw-k", maximum=MAX_IW_K),
                    help=f"samples for the importance-weighted log-likelihood (default 1000; 0: off; at most {MAX_IW_K})")
     p.add_argument("--iw-limit", type=_positive_int, help="test images for the IW estimate (default: all)")
@@ -108,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
     }
     if args.binarize:
         overrides["binarize"] = True
+    if args.binarize_train:
+        overrides["binarize_train"] = True
     cfg = dataclasses.replace(PRESETS[args.preset], **overrides)
     if cfg.guide and args.guide_until is None:
         cfg = dataclasses.replace(cfg, guide_until=cfg.warmup_epochs)

@@ -34,6 +34,10 @@ class TrainConfig:
     loss: str = "bce"  # bce (Bernoulli) | mse (Gaussian, fixed sigma)
     mse_sigma: float = 0.1  # Gaussian decoder std for the mse loss, in [0,1] pixel units
     binarize: bool = False
+    # stochastic binarization of the training batches only, as noise: each pixel's coin flip has
+    # the grey value as its mean, so the expected Bernoulli loss is the grey image's; the encoder
+    # sees noisy images, which regularises it. The test metrics stay on the grey test set.
+    binarize_train: bool = False
     limit: int | None = None  # first N training images (smoke runs)
     faces_train: int = 20000  # synthetic faces (faces preset)
     faces_test: int = 3000

@@ -267,8 +267,8 @@ def _train_epoch(
             batch = perm[i * cfg.batch_size : (i + 1) * cfg.batch_size]  # (B,) the same on every process
             idx = group.shard(batch)  # (b,) this process's part of it
             x = data.train_x[idx]  # (b, C, H, W)
-            if cfg.binarize:
-                x = torch.bernoulli(x)
+            if cfg.binarize or cfg.binarize_train:
+                x = torch.bernoulli(x)  # (b, C, H, W) of 0s and 1s, the grey values their means
             x = precision.prepare_batch(x, cfg.precision)
             step = epoch * steps_per_epoch + i
             beta = beta_at(epoch + i / steps_per_epoch, cfg.beta_max, cfg.warmup_epochs)
