@@ -1,6 +1,6 @@
 """Add the fitted density (and the face-quality report) to an existing face model file, torch-free.
 
-    python -m latent_odyssey.export.density pretrained/faces [--faces N] [--refit] [--directions] [--no-report]
+    python -m latent_odyssey.export.density pretrained/faces [--faces N] [--refit] [--directions] [--fields] [--no-report]
 
 For ``PREFIX.onnx`` (a face model with its encoder beside it):
 
@@ -13,7 +13,9 @@ For ``PREFIX.onnx`` (a face model with its encoder beside it):
 3. with ``--directions``, re-choose each attribute direction: of the candidate methods of
    ``export.directions`` and the file's own direction, the one that gets farthest of the way on
    held-out counterfactual pairs (so a direction of a method needing torch, ``decoded``, is kept
-   unless an ONNX-only candidate beats it);
+   unless an ONNX-only candidate beats it); with ``--fields``, fit each attribute's edit field
+   (``export.editfields``: the face-dependent edit the studio's sliders use) and store it as
+   the metadata's ``attribute_fields``;
 4. unless ``--no-report``, measure the face-quality tables (``export.facereport``: held-out
    PSNR, counterfactual edits, samples) and store them as ``training["face_quality"]`` for the
    model card;
@@ -35,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
+from latent_odyssey.export.editfields import fit_model_fields
 from latent_odyssey.export.facequality import check_heldout_seed
 from latent_odyssey.export.facereport import (
     OnnxFaceModel,
@@ -94,7 +97,7 @@ def write_metadata(path: Path, meta: ModelMeta) -> None:
 
 
 def add_density(prefix: Path, faces: int | None = None, directions: bool = False, report: bool = True,
-                setup: Setup | None = None, log=print, refit: bool = True) -> ModelMeta:
+                setup: Setup | None = None, log=print, refit: bool = True, fields: bool = False) -> ModelMeta:
     """Steps 1-5 of the module docstring on ``PREFIX.onnx``; returns the new metadata."""
     path = prefix.with_name(prefix.name + ".onnx")
     model = OnnxFaceModel.open(path)
@@ -114,6 +117,10 @@ def add_density(prefix: Path, faces: int | None = None, directions: bool = False
         check_heldout_seed(meta.training.get("seed"), setup.seed)
     except ValueError as exc:
         raise DensityError(str(exc)) from None
+    if fields:
+        t0 = time.perf_counter()
+        meta.attribute_fields = fit_model_fields(model, setup.field_pairs, log=log)
+        log(f"{path}: edit fields fitted in {time.perf_counter() - t0:.0f} s")
     if directions or report:
         methods = candidates(model, setup)
         result = measure(model, setup, methods)
@@ -145,11 +152,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--refit", action="store_true", help="fit the density again when the file has one")
     p.add_argument("--directions", action="store_true",
                    help="also re-choose the attribute directions on held-out counterfactual pairs")
+    p.add_argument("--fields", action="store_true",
+                   help="also fit the face-dependent edit fields the studio's sliders use (export/editfields.py)")
     p.add_argument("--no-report", action="store_true", help="do not measure and store the face-quality tables")
     args = p.parse_args(argv)
 
     def body() -> int:
-        add_density(args.prefix, args.faces, args.directions, not args.no_report, refit=args.refit)
+        add_density(args.prefix, args.faces, args.directions, not args.no_report, refit=args.refit, fields=args.fields)
         if args.prefix.with_name(args.prefix.name + ".pt").exists():
             print(f"Now remake {args.prefix}.pt and {args.prefix}.md from it: "
                   f"python -m latent_odyssey.export.reship {args.prefix}", file=sys.stderr)

@@ -16,7 +16,8 @@ Every measurement takes the model as two callables, so the same code scores ship
   ``α = mean((μ_hi − μ_lo) · d)`` (the step a slider would take; a per-pair step would use
   knowledge of the target). *Fraction of the way* = 1 − Σ|x̂(μ_lo + αd) − x̂_hi|² / Σ|x̂_lo − x̂_hi|²
   over all pairs and pixels (1: the edit lands on the high face's decode; 0: no closer; < 0:
-  farther); *pairs closer*: the share of pairs whose error went down. *Locality*: the share
+  farther). An edit field (``game/model/editfield.py``) moves each μ_lo by its own fitted
+  change v(μ_lo) instead (:func:`field_score`); *pairs closer*: the share of pairs whose error went down. *Locality*: the share
   of the edit's squared pixel change |x̂(μ_lo + αd) − x̂_lo|² inside the attribute's region
   (``REGIONS``: the renderer's own drawing window of the mouth for smile, of the glasses, over
   the eyes, for glasses), beside the same share of the true change |x_hi − x_lo|² between the
@@ -43,6 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from latent_odyssey.game.model.density import LatentSampler
+from latent_odyssey.game.model.editfield import EditField
 from latent_odyssey.train.faces import (
     ATTRIBUTES,
     EYE_Y,
@@ -204,7 +206,20 @@ def edit_score(pairs: Pairs, codes: PairCodes, direction: np.ndarray, decode: De
     d = np.asarray(direction, np.float64)
     d = d / np.linalg.norm(d)
     step = float(((codes.mu_high - codes.mu_low) @ d).mean())
-    edited = decode((codes.mu_low + step * d).astype(np.float32))  # (P, C, H, W)
+    return _scored(pairs, codes, decode((codes.mu_low + step * d).astype(np.float32)), step)
+
+
+def field_score(pairs: Pairs, codes: PairCodes, field: EditField, decode: Decode) -> dict:
+    """The edit of each low face by its own change of the edit ``field``, μ_lo + v(μ_lo) (the
+    field's fitted low-to-high change; nothing of the high face is used), scored as
+    ``edit_score``; "step" is the mean length of the change."""
+    change = field.vector(codes.mu_low)  # (P, D)
+    step = float(np.linalg.norm(change, axis=1).mean())
+    return _scored(pairs, codes, decode((codes.mu_low + change).astype(np.float32)), step)
+
+
+def _scored(pairs: Pairs, codes: PairCodes, edited: np.ndarray, step: float) -> dict:
+    """The scores of ``edited`` (P, C, H, W), the decodes of the edited low faces."""
     before = ((codes.dec_low - codes.dec_high).astype(np.float64) ** 2).reshape(len(edited), -1).sum(1)  # (P,)
     after = ((edited - codes.dec_high).astype(np.float64) ** 2).reshape(len(edited), -1).sum(1)
     return {

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from latent_odyssey.export.directions import METHODS, candidate_directions
+from latent_odyssey.export.editfields import FIELD_PAIRS
 from latent_odyssey.export.facequality import (
     FIT_PAIRS_SEED,
     HELDOUT_SEED,
@@ -32,11 +33,13 @@ from latent_odyssey.export.facequality import (
     edit_ceiling,
     edit_score,
     encode_pairs,
+    field_score,
     heldout_psnr,
     render,
     sample_quality,
 )
 from latent_odyssey.game.model.density import PriorSampler
+from latent_odyssey.game.model.editfield import EditField
 from latent_odyssey.game.model.modelfile import (
     DECODER_INPUT,
     ENCODER_INPUT,
@@ -50,6 +53,7 @@ from latent_odyssey.train.faces import ATTRIBUTES, render_faces
 BATCH = 250  # images per onnxruntime run
 SAMPLE_SEED = 0  # seed of the sampled latents
 SHARPNESS_SCALE = 1e3  # sharpness is printed ×1000
+FIELD_METHOD = "shipped field"  # the edit table's rows of the file's face-dependent edits
 MAX_SHARED_COS = 0.7  # |cos| above which two attributes' directions count as the same slider
 
 
@@ -64,6 +68,7 @@ class Setup:
     # paired method uses ``pairs`` counterfactual pairs of the training stream
     seed: int = HELDOUT_SEED  # render seed of the held-out faces and the pairs
     temperature: float = 1.0  # of the density and prior samples
+    field_pairs: int = FIELD_PAIRS  # counterfactual pairs per attribute an edit field is fitted on
     _renders: dict = field(default_factory=dict, repr=False)
 
     def heldout(self, size: int) -> np.ndarray:
@@ -152,14 +157,18 @@ def candidates(model: OnnxFaceModel, setup: Setup) -> dict[str, np.ndarray]:
     return out
 
 
-def score_methods(pairs: list[Pairs], methods: dict[str, np.ndarray], encode: Encode, decode: Decode) -> list[dict]:
+def score_methods(pairs: list[Pairs], methods: dict[str, np.ndarray], encode: Encode, decode: Decode,
+                  fields: dict[str, EditField] | None = None) -> list[dict]:
     """``edit_score`` rows {"attribute", "method", ...} of every method's direction (row j of its
-    (A, D) array) on the pairs of attribute j (``pairs[j]``)."""
+    (A, D) array) on the pairs of attribute j (``pairs[j]``), and a ``FIELD_METHOD`` row
+    (``field_score``) for each attribute ``fields`` has."""
     rows = []
     for j, p in enumerate(pairs):
         codes = encode_pairs(p, encode, decode)
         rows += [{"attribute": p.attr, "method": m, **edit_score(p, codes, dirs[j], decode)}
                  for m, dirs in methods.items()]
+        if fields and p.attr in fields:
+            rows.append({"attribute": p.attr, "method": FIELD_METHOD, **field_score(p, codes, fields[p.attr], decode)})
     return rows
 
 
@@ -169,7 +178,8 @@ def measure(model: OnnxFaceModel, setup: Setup, methods: dict[str, np.ndarray] |
     check_heldout_seed(model.meta.training.get("seed"), setup.seed)
     meta = model.meta
     methods = candidates(model, setup) if methods is None else methods
-    edits = score_methods(setup.counterfactuals(model.size), methods, model.encode, model.decode)
+    fields = {a: f for a in ATTRIBUTES if (f := meta.edit_field(a)) is not None}
+    edits = score_methods(setup.counterfactuals(model.size), methods, model.encode, model.decode, fields)
     samplers: dict = {"prior N(0, I)": PriorSampler(meta.latent_dim)}
     density = meta.fitted_density()
     if density is not None:
@@ -243,7 +253,8 @@ def edit_lines(results: list[dict], pairs: int) -> list[str]:
     lines = [
         f"**Counterfactual edits** ({pairs} pairs per attribute: the same faces rendered with the "
         "attribute low and high; the low face's μ moved along the direction by the mean projection of "
-        "μ_high − μ_low on it). *Of the way*: 1 − err_after / err_before against the high face's decode; "
+        "μ_high − μ_low on it; *shipped field*: each low face moved by its own change of the file's edit "
+        "field, the face-dependent edit the studio's sliders use). *Of the way*: 1 − err_after / err_before against the high face's decode; "
         "*region*: the share of the pixel change inside the mouth (smile) or glasses (eyes) window, for "
         "the edit and for the true renders; *area*: the window's share of the image.",
         "",

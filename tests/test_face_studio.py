@@ -424,7 +424,7 @@ def test_grid_decodes_28_images_in_one_run_and_caches_them(studio):
     assert studio.decoder.images_decoded - images - 28 == 1 + 3 * len(GRID_VALUES)
     # row i, column c is the face with slider i at GRID_VALUES[c]
     zs = scene.grid_latents()
-    d = scene.dirs
+    d = scene.edit.dirs(scene.state.base)
     i, c = 2, 6
     expect = scene.state.base + np.delete(scene.state.sliders, i) @ np.delete(d, i, axis=0) + GRID_VALUES[c] * d[i]
     np.testing.assert_allclose(zs[i * len(GRID_VALUES) + c], expect, atol=1e-9)

@@ -23,6 +23,8 @@ Contract
   latent_lo, latent_hi    [D] per-dimension percentiles of μ (``latent_percentiles``)
   latent_mean, latent_std [D] of the encoded training μ
   attributes              {name: [D] unit direction} (faces; may be empty)
+  attribute_fields        optional: {name: face-dependent edit} for attributes that have a
+                          direction (``game/model/editfield.py``); ``{}`` when the file has none
   metrics                 dict of test metrics; ``training`` dict of settings
   encoder_file            str, the encoder's file name beside the decoder (may be "")
   density                 optional: the density fitted to the encoded training set
@@ -46,6 +48,7 @@ import numpy as np
 
 from latent_odyssey.game.cliutil import EXIT_FAILURE, InputError
 from latent_odyssey.game.model.density import Density, check_density
+from latent_odyssey.game.model.editfield import EditField, check_edit_fields
 from latent_odyssey.game.model.providers import make_session
 
 METADATA_KEY = "latent_odyssey"
@@ -87,6 +90,7 @@ class ModelMeta:
     training: dict = field(default_factory=dict)
     encoder_file: str = ""
     density: dict = field(default_factory=dict)
+    attribute_fields: dict = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
 
     # ----- convenient numpy views (not serialised) -----
@@ -110,15 +114,22 @@ class ModelMeta:
     def attribute_array(self, name: str) -> np.ndarray:
         return np.asarray(self.attributes[name], dtype=np.float32)
 
+    def edit_field(self, name: str) -> EditField | None:
+        """The face-dependent edit of attribute ``name``, or None when the file has none."""
+        raw = self.attribute_fields.get(name)
+        return EditField.from_dict(raw) if raw else None
+
     def fitted_density(self) -> Density | None:
         """The density fitted to the encoded training set, or None when the file has none."""
         return Density.from_dict(self.density) if self.density else None
 
     def to_json(self) -> str:
-        """The metadata JSON (``density`` only when the model has one, as files before it)."""
+        """The metadata JSON (``density`` and ``attribute_fields`` only when the model has them,
+        as files before them)."""
         raw = asdict(self)
-        if not raw["density"]:
-            del raw["density"]
+        for optional in ("density", "attribute_fields"):
+            if not raw[optional]:
+                del raw[optional]
         return json.dumps(raw, separators=(",", ":"))
 
     @classmethod
@@ -155,7 +166,7 @@ class ModelMeta:
                 raise bad(f"{name} is not a string")
         if not isinstance(self.class_names, list) or not all(isinstance(c, str) for c in self.class_names):
             raise bad("class_names is not a list of strings")
-        for name in ("attributes", "metrics", "training", "density"):
+        for name in ("attributes", "metrics", "training", "density", "attribute_fields"):
             if not isinstance(getattr(self, name), dict):
                 raise bad(f"{name} is not a JSON object")
         if self.encoder_file and (
@@ -195,6 +206,10 @@ class ModelMeta:
                 raise bad(f"attribute direction {attr} is not a unit vector (norm {norm:.4f})")
         if self.density:
             problem = check_density(self.density, d)
+            if problem:
+                raise bad(problem)
+        if self.attribute_fields:
+            problem = check_edit_fields(self.attribute_fields, d, self.attributes)
             if problem:
                 raise bad(problem)
 

@@ -1,10 +1,11 @@
 """The Face Morphing Studio: edit a face along attribute directions, keep two faces, morph.
 
-The face on screen is ``z = base + Σ s_i · d_i``: ``base`` is a random latent from the chosen
-source (the density fitted to the encoded training set when the model file has one, else the
-encoded training faces; ``state.face_sources``), ``d_i`` are the model's unit attribute directions (``meta.attributes``: smile, age,
-gender, glasses for the shipped faces model) and ``s_i`` the sliders, from ``SLIDER_MIN`` to
-``SLIDER_MAX``.
+The face on screen is ``z = base + Σ s_i · d_i(base)``: ``base`` is a random latent from the
+chosen source (the density fitted to the encoded training set when the model file has one, else
+the encoded training faces; ``state.face_sources``), ``d_i`` the attribute edits (smile, age,
+gender, glasses for the shipped faces model; ``state.SliderEdit``: the file's edit field of
+the attribute at this face when it has one, else its unit direction) and ``s_i`` the sliders,
+from ``SLIDER_MIN`` to ``SLIDER_MAX``.
 
 Controls (named actions and axes; rebind them in assets/controls.toml, F1 shows them in game):
 
@@ -73,10 +74,10 @@ from latent_odyssey.game.modes.faces.state import (
     TEMPERATURE_STEP,
     Anim,
     FaceState,
+    SliderEdit,
     Slot,
     default_source,
     face_sources,
-    slider_directions,
     uses_temperature,
 )
 from latent_odyssey.game.modes.faces.view import FaceStudioView
@@ -141,7 +142,7 @@ class FaceStudioScene(ModeScene):
         meta = self.meta
         self.rng = np.random.default_rng(ctx.seed)
         self.names = list(meta.attributes)
-        self.dirs = slider_directions(meta, self.names)  # (K, D)
+        self.edit = SliderEdit(meta, self.names)  # the sliders' edits, d_i(base) (K, D)
         self.t = 0.0
         self.face_no = 1
         self.sources = face_sources(meta)  # name -> sampler of random faces
@@ -196,7 +197,7 @@ class FaceStudioScene(ModeScene):
     @property
     def z(self) -> np.ndarray:
         """The latent on screen now.  # (D,)"""
-        return self.display_state().z(self.dirs)
+        return self.display_state().z(self.edit)
 
     @property
     def sliders(self) -> np.ndarray:
@@ -262,7 +263,7 @@ class FaceStudioScene(ModeScene):
         spherical = self.spherical if a.morph else False
         z = interpolate(a.z0, a.z1, np.array([e]), spherical)[0]
         s = (1 - e) * a.start.sliders + e * a.end.sliders
-        return FaceState(z - s @ self.dirs, s)
+        return FaceState(self.edit.base_for(z, s), s)
 
     def settle(self) -> None:
         """Stop any morph or glide where it is now (the face on screen becomes the state)."""
@@ -274,7 +275,7 @@ class FaceStudioScene(ModeScene):
                    start: FaceState | None = None) -> None:
         start = (start or self.display_state()).copy()
         end = end.copy()
-        self.anim = Anim(start, end, start.z(self.dirs), end.z(self.dirs), self.t, duration, morph, label)
+        self.anim = Anim(start, end, start.z(self.edit), end.z(self.edit), self.t, duration, morph, label)
 
     def set_slider(self, i: int, value: float) -> None:
         self.settle()
@@ -357,7 +358,7 @@ class FaceStudioScene(ModeScene):
 
     def save(self, slot: str) -> None:
         state = self.display_state().copy()
-        z = state.z(self.dirs)
+        z = state.z(self.edit)
         image = self.decoder.decode_batch(z[None])[0]  # the face on screen: a cache hit
         self.slots[slot] = Slot(state, z, image)
         self.morphed_to = None
@@ -380,7 +381,7 @@ class FaceStudioScene(ModeScene):
         """'A' or 'B' when the face on screen is that slot's face (no animation running)."""
         if self.anim is not None:
             return None
-        z = self.state.z(self.dirs)
+        z = self.state.z(self.edit)
         for name, s in self.slots.items():
             if s is not None and np.max(np.abs(s.z - z)) < SAME_FACE_ATOL:
                 return name
@@ -505,15 +506,16 @@ class FaceStudioScene(ModeScene):
     # ------------------------------------------------------------------ decoding
 
     def grid_latents(self, state: FaceState | None = None) -> np.ndarray:
-        """Row i, column c: base + Σ_{j≠i} s_j d_j + GRID_VALUES[c]·d_i.  # (K * 7, D)"""
+        """Row i, column c: base + Σ_{j≠i} s_j d_j + GRID_VALUES[c]·d_i (d at base).  # (K * 7, D)"""
         state = state or self.display_state()
         values = np.asarray(GRID_VALUES, np.float64)[:, None]  # (7, 1)
+        dirs = self.edit.dirs(state.base)  # (K, D)
         out = []
         for i in range(self.n_attrs):
             s = state.sliders.copy()
             s[i] = 0.0
-            rest = state.base + s @ self.dirs  # (D,)
-            out.append(rest[None] + values * self.dirs[i][None])  # (7, D)
+            rest = state.base + s @ dirs  # (D,)
+            out.append(rest[None] + values * dirs[i][None])  # (7, D)
         return np.concatenate(out) if out else np.zeros((0, self.meta.latent_dim))
 
     def _strip_latents(self) -> np.ndarray | None:
@@ -526,7 +528,7 @@ class FaceStudioScene(ModeScene):
     def decode_frame(self) -> None:
         """One ``decode_batch`` call for everything that changed (face, grid, strip), or none."""
         state = self.display_state()
-        z = state.z(self.dirs)
+        z = state.z(self.edit)
         key = z.tobytes() + state.sliders.tobytes()
         need_face = key != self._face_key
         need_grid = self.show_grid and self.n_attrs > 0 and key != self._grid_key

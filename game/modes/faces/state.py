@@ -1,8 +1,11 @@
 """The Face Studio's data and latent maths, shared by its scene (input, simulation) and view.
 
-A face is ``z = base + Σ s_i · d_i``: ``base`` a latent to start from (``face_base``), ``d_i``
-the attribute directions scaled to slider units (``slider_directions``) and ``s_i`` the
-sliders, from ``SLIDER_MIN`` to ``SLIDER_MAX``. Nothing here draws or reads input.
+A face is ``z = base + Σ s_i · d_i(base)``: ``base`` a latent to start from (``face_base``),
+``d_i`` the attribute edits in slider units (``SliderEdit``) and ``s_i`` the sliders, from
+``SLIDER_MIN`` to ``SLIDER_MAX``. An attribute with an edit field in the model file
+(``game/model/editfield.py``) gets a direction of the face's own, ``d_i(base)`` = its field's
+change at ``base``; one without gets the file's unit direction for every face
+(``slider_directions``; the web page uses these). Nothing here draws or reads input.
 
 Random faces come from one of the model's ``face_sources``: the density fitted to the encoded
 training set (``game.model.density``, when the file has one), the prior N(0, I), or the encoded
@@ -20,7 +23,7 @@ import numpy as np
 from latent_odyssey.game.model.density import Draw, LatentSampler, PriorSampler
 from latent_odyssey.game.model.modelfile import ModelMeta
 
-SLIDER_MIN, SLIDER_MAX = -3.0, 3.0  # slider units (one unit = the data's spread, see slider_directions)
+SLIDER_MIN, SLIDER_MAX = -3.0, 3.0  # slider units (one unit = the data's spread, see SliderEdit)
 GRID_VALUES = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)  # grid columns (slider values)
 STRIP_FRAMES = 8  # frames per morph-strip row, A and B included
 TEMPERATURE_DEFAULT = 1.0  # the fitted spread
@@ -91,6 +94,51 @@ def slider_directions(meta: ModelMeta, names: list[str]) -> np.ndarray:
     return units * np.maximum(spread, 1e-3)[:, None]
 
 
+class SliderEdit:
+    """The sliders' edits of a face, one slider unit each: ``dirs(base)`` (K, D).
+
+    Without edit fields these are ``slider_directions`` for every face. With a field, row i is
+    the field's change at ``base`` times ``spread_i / |offset_i|``, where ``offset_i`` is the
+    field's mean change and ``spread_i`` the encoded faces' standard deviation along it: for
+    the average face a slider unit is then as long as a plain slider's, and the slider reaches
+    the attribute's full low-to-high change at ``|offset_i| / spread_i`` units."""
+
+    def __init__(self, meta: ModelMeta, names: list[str]) -> None:
+        self.plain = slider_directions(meta, names)  # (K, D)
+        self.fields = [meta.edit_field(n) for n in names]
+        samples, _ = meta.sample_array()
+        self.scale = np.zeros(len(names))  # (K,) slider units per field change
+        for i, f in enumerate(self.fields):
+            if f is not None:
+                length = max(float(np.linalg.norm(f.offset)), 1e-9)
+                spread = float((samples.astype(np.float64) @ (f.offset / length)).std()) if len(samples) > 1 else 1.0
+                self.scale[i] = max(spread, 1e-3) / length
+
+    def dirs(self, base: np.ndarray) -> np.ndarray:
+        """Each slider's latent change per unit for the face ``base`` (D,).  # (K, D)"""
+        rows = self.plain.copy()
+        for i, f in enumerate(self.fields):
+            if f is not None:
+                rows[i] = self.scale[i] * f.vector(base)
+        return rows
+
+    def base_for(self, z: np.ndarray, sliders: np.ndarray) -> np.ndarray:
+        """The base whose edit by ``sliders`` (K,) is ``z`` (D,): with fields, the solution b of
+        b + Σ s_i k_i (o_i + (b − c_i) @ J_i) + Σ_plain s_i d_i = z (linear in b).  # (D,)"""
+        sliders = np.asarray(sliders, np.float64)
+        if not any(f is not None and s for f, s in zip(self.fields, sliders, strict=True)):
+            return z - sliders @ self.plain
+        lhs, rhs = np.eye(len(z)), np.asarray(z, np.float64).copy()
+        for i, (f, s) in enumerate(zip(self.fields, sliders, strict=True)):
+            if f is None:
+                rhs -= s * self.plain[i]
+            elif s:
+                jac = f.jacobian()  # (D, D)
+                lhs += s * self.scale[i] * jac
+                rhs -= s * self.scale[i] * (f.offset - f.center @ jac)
+        return np.linalg.solve(lhs.T, rhs)  # b @ lhs = rhs
+
+
 @dataclass
 class FaceState:
     """A face as the studio edits it: a base latent and the slider values."""
@@ -98,9 +146,9 @@ class FaceState:
     base: np.ndarray  # (D,) float64
     sliders: np.ndarray  # (K,) float64
 
-    def z(self, dirs: np.ndarray) -> np.ndarray:
-        """base + Σ s_i d_i  # (D,)"""
-        return self.base + self.sliders @ dirs
+    def z(self, edit: SliderEdit) -> np.ndarray:
+        """base + Σ s_i d_i(base)  # (D,)"""
+        return self.base + self.sliders @ edit.dirs(self.base)
 
     def copy(self) -> FaceState:
         return FaceState(self.base.copy(), self.sliders.copy())
