@@ -284,6 +284,10 @@ def _limitations(meta: ModelMeta) -> list[str]:
                 "annotations; each direction is one straight line in the latent space, chosen among "
                 "several methods on counterfactual pairs, and moves other attributes too (see the "
                 "off-target column of the edit-quality table and the counterfactual edits under Face quality)."
+                + (" The file also carries an edit field per attribute (`attribute_fields`): a change that "
+                   "turns with the face, fitted on counterfactual pairs; the Face Studio's sliders use it "
+                   "(rows `shipped field` under Face quality), while runtimes that read only the directions "
+                   "(the web page) move every face along the one line." if meta.attribute_fields else "")
             )
         if "gender" in meta.attributes:
             lines.append(

@@ -113,7 +113,7 @@ def test_supports_faces_and_rejects_a_digits_model(exported_face_model, exported
 # ----------------------------------------------------------------------------- sliders
 
 
-def test_holding_the_slider_key_moves_the_face_along_the_direction(studio):
+def test_holding_the_slider_key_moves_the_face_along_its_edit(studio):
     scene = studio.scene
     z0 = scene.z.copy()
     before = studio.face_pixels()
@@ -125,11 +125,13 @@ def test_holding_the_slider_key_moves_the_face_along_the_direction(studio):
     value = scene.sliders[0]
     assert value == pytest.approx(60 * DT * SLIDER_UNITS_PER_S, rel=0.05)
     assert np.allclose(scene.sliders[1:], 0.0)
-    d = studio.meta.attribute_array("smile")
-    moved = scene.z - z0  # along the unit direction, one slider unit = the data's spread along it
+    field = studio.meta.edit_field("smile")  # the shipped file has one: the face's own change
+    assert field is not None
+    moved = scene.z - z0  # along the field's change at this face, one unit = the data's spread
     samples, _ = studio.meta.sample_array()
-    spread = (samples.astype(np.float64) @ d.astype(np.float64)).std()
-    np.testing.assert_allclose(moved, value * spread * d, atol=1e-5)
+    length = np.linalg.norm(field.offset)
+    spread = (samples.astype(np.float64) @ (field.offset / length)).std()  # along the mean change
+    np.testing.assert_allclose(moved, value * spread / length * field.vector(scene.state.base), atol=1e-5)
     assert np.abs(studio.face_pixels().astype(int) - before).mean() > 0.05, "the drawn face did not change"
     studio.frame(30)
     assert scene.sliders[0] == value, "the slider kept moving after the key came up"
