@@ -122,7 +122,7 @@ def odyssey_faces(models: Path, out: Path) -> None:
 def faces_studio(models: Path, out: Path) -> None:
     faces = models / "faces.onnx"
     if faces.exists():
-        e = Game(faces, "faces", provider="cpu", size=SIZE, headless=True, seed=11)
+        e = Game(faces, "faces", provider="cpu", size=SIZE, headless=True, seed=6)
         run(e, 30)
         studio = e.mode_scene
         studio.set_slider(1, 1.0)  # a little older

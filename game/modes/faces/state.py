@@ -23,7 +23,8 @@ import numpy as np
 from latent_odyssey.game.model.density import Draw, LatentSampler, PriorSampler
 from latent_odyssey.game.model.modelfile import ModelMeta
 
-SLIDER_MIN, SLIDER_MAX = -3.0, 3.0  # slider units (one unit = the data's spread, see SliderEdit)
+SLIDER_MIN, SLIDER_MAX = -3.0, 3.0  # slider units (see SliderEdit)
+SWING_UNITS = 3.0  # slider units of an edit field's whole low-to-high change
 GRID_VALUES = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)  # grid columns (slider values)
 STRIP_FRAMES = 8  # frames per morph-strip row, A and B included
 TEMPERATURE_DEFAULT = 1.0  # the fitted spread
@@ -98,21 +99,15 @@ class SliderEdit:
     """The sliders' edits of a face, one slider unit each: ``dirs(base)`` (K, D).
 
     Without edit fields these are ``slider_directions`` for every face. With a field, row i is
-    the field's change at ``base`` times ``spread_i / |offset_i|``, where ``offset_i`` is the
-    field's mean change and ``spread_i`` the encoded faces' standard deviation along it: for
-    the average face a slider unit is then as long as a plain slider's, and the slider reaches
-    the attribute's full low-to-high change at ``|offset_i| / spread_i`` units."""
+    the field's change at ``base`` divided by ``SWING_UNITS``: the slider's +3 end is the whole
+    low-to-high change the field predicts for this face (a low face pushed to +3 lands on its
+    high version; one already high moves on by the field's smaller change there), and -3 the
+    whole change back."""
 
     def __init__(self, meta: ModelMeta, names: list[str]) -> None:
         self.plain = slider_directions(meta, names)  # (K, D)
         self.fields = [meta.edit_field(n) for n in names]
-        samples, _ = meta.sample_array()
-        self.scale = np.zeros(len(names))  # (K,) slider units per field change
-        for i, f in enumerate(self.fields):
-            if f is not None:
-                length = max(float(np.linalg.norm(f.offset)), 1e-9)
-                spread = float((samples.astype(np.float64) @ (f.offset / length)).std()) if len(samples) > 1 else 1.0
-                self.scale[i] = max(spread, 1e-3) / length
+        self.scale = np.array([0.0 if f is None else 1.0 / SWING_UNITS for f in self.fields])  # (K,)
 
     def dirs(self, base: np.ndarray) -> np.ndarray:
         """Each slider's latent change per unit for the face ``base`` (D,).  # (K, D)"""
