@@ -178,11 +178,15 @@ def _interp(meta: ModelMeta) -> list[str]:
 
 def _directions(meta: ModelMeta) -> list[str]:
     names = ", ".join(meta.attributes) if meta.attributes else "smile, age, gender, glasses (faces model)"
-    return [
+    lines = [
         "A direction in latent space can mean one thing: the mean code of faces that smile",
         "minus that of faces that do not. Moving z along it edits only that attribute.",
         f"Sliders here: {names}.",
     ]
+    if meta.attribute_fields:
+        lines += ["Here each slider's direction also turns with the face: an edit field",
+                  "fitted on pairs of one face drawn with the attribute low and high."]
+    return lines
 
 
 def _reduction(meta: ModelMeta) -> list[str]:
@@ -214,7 +218,7 @@ CONCEPTS: tuple[Concept, ...] = (
         "faces": "The strip under the sliders shows both paths from A to B; L switches.",
         "*": "F2: Space marks A and B, I interpolates."}),
     Concept("Semantic directions", _directions, {
-        "faces": "Each slider is one direction; Y shows every attribute from -3 to +3.",
+        "faces": "Each slider is one attribute's edit; Y shows every attribute from -3 to +3.",
         "*": "Experiment 5: the smile slider from -3 to +3 (Face Studio, F4)."}),
     Concept("Dimensionality reduction", _reduction, {
         "navigator": "The map itself: each dot is an encoded training picture, coloured by its class.",
