@@ -14,7 +14,9 @@ Used by the bad-input battery (``benchmarks/bad_input.py``) and ``tests/test_har
   ``signal_when()`` is true. A forked child mirrors the interpreter's exit: SystemExit's
   code, a traceback and status 1 for an uncaught exception, then the ``atexit`` handlers. It
   runs torch on one thread: OpenMP's thread pool does not survive a fork, so a child of a
-  process that has trained (a pytest session) would otherwise hang in its first parallel op.
+  process that has trained (a pytest session) would otherwise hang in its first parallel op;
+  and it never garbage-collects what it inherited (``gc.freeze``; the parent collects just
+  before the fork), whose destructors would reach for the parent's threads.
 * :func:`judge` lists what is wrong with a :class:`Result`: a hang, a crash (killed by a
   signal), a traceback, a wrong exit status, and stderr that is not exactly one sentence
   ``COMMAND: ....`` (progress lines aside) for a refusal, or not silent for a success.
@@ -25,6 +27,7 @@ Used by the bad-input battery (``benchmarks/bad_input.py``) and ``tests/test_har
 from __future__ import annotations
 
 import ctypes
+import gc
 import hashlib
 import importlib
 import os
@@ -181,6 +184,11 @@ def _forked_main(spec: Run, out_fd: int, err_fd: int) -> None:
     """In the forked child: become the command, then exit like the interpreter would."""
     import atexit
 
+    # Everything inherited from the parent is left alone: a garbage collection in the child that
+    # finalised the parent's objects (an onnxruntime session, a PyAV codec) would run their
+    # destructors against thread pools that do not exist after a fork (seen: SIGSEGV while
+    # "Garbage-collecting" in a child of the test session, and hangs).
+    gc.freeze()
     status = 1
     try:
         os.setpgid(0, 0)
@@ -254,6 +262,7 @@ class Running:
             else:
                 sys.stdout.flush()
                 sys.stderr.flush()
+                gc.collect()  # garbage of earlier work dies here, where its threads still exist
                 self.pid = os.fork()
                 if self.pid == 0:
                     _forked_main(spec, out_fd, err_f.fileno())
