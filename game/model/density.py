@@ -42,6 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from latent_odyssey.game.model.jsonarrays import numeric_arrays
 from latent_odyssey.game.model.mixture import Mixture, fit_mixture
 
 METHOD = "gmm-pca"
@@ -233,14 +234,9 @@ def check_density(raw: object, latent_dim: int) -> str | None:
     missing = [k for k in ("mean", "basis", "weights", "means", "covs", "residual_std") if k not in raw]
     if missing:
         return f"density lacks {', '.join(missing)}"
-    arrays = {}
-    for key in ("mean", "basis", "weights", "means", "covs"):
-        if not _all_numbers(raw[key]):
-            return f"density {key} holds a non-finite or non-numeric value"
-        try:
-            arrays[key] = np.asarray(raw[key], dtype=np.float64)
-        except ValueError:
-            return f"density {key} is not a rectangular array"
+    arrays = numeric_arrays(raw, ("mean", "basis", "weights", "means", "covs"), "density")
+    if isinstance(arrays, str):
+        return arrays
     mean, basis, weights, means, covs = (arrays[k] for k in ("mean", "basis", "weights", "means", "covs"))
     if mean.shape != (latent_dim,):
         return f"density mean should have {latent_dim} values, not shape {list(mean.shape)}"
@@ -275,13 +271,6 @@ def check_density(raw: object, latent_dim: int) -> str | None:
     if isinstance(points, bool) or not isinstance(points, int) or points < 0:
         return f"density points {points!r} is not a whole number >= 0"
     return None
-
-
-def _all_numbers(value: object, depth: int = 0) -> bool:
-    """True when ``value`` is a finite JSON number or nested lists (at most 3 deep) of them."""
-    if isinstance(value, list):
-        return depth < 3 and all(_all_numbers(v, depth + 1) for v in value)
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _rounded(a: np.ndarray) -> list:

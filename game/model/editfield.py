@@ -20,10 +20,11 @@ sliders use a field where the file has one (``game/modes/faces/state.py``).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from latent_odyssey.game.model.jsonarrays import numeric_arrays
 
 FIELD_KEYS = ("center", "offset", "left", "right")
 DECIMALS = 5  # stored precision
@@ -67,14 +68,9 @@ def check_edit_fields(raw: object, latent_dim: int, attributes: dict) -> str | N
             return f"attribute_fields names {attr!r}, which has no attribute direction"
         if not isinstance(field, dict) or sorted(field) != sorted(FIELD_KEYS):
             return f"the edit field of {attr} should hold exactly {', '.join(FIELD_KEYS)}"
-        arrays = {}
-        for key in FIELD_KEYS:
-            if not _finite_numbers(field[key]):
-                return f"the edit field of {attr} has a non-finite or non-numeric {key}"
-            try:
-                arrays[key] = np.asarray(field[key], dtype=np.float64)
-            except ValueError:
-                return f"the edit field of {attr} has a {key} that is not a rectangular array"
+        arrays = numeric_arrays(field, FIELD_KEYS, f"the edit field of {attr}:")
+        if isinstance(arrays, str):
+            return arrays
         for key in ("center", "offset"):
             if arrays[key].shape != (latent_dim,):
                 return f"the edit field of {attr} should have {latent_dim} values in {key}, not shape {list(arrays[key].shape)}"
@@ -83,10 +79,3 @@ def check_edit_fields(raw: object, latent_dim: int, attributes: dict) -> str | N
             return (f"the edit field of {attr} should have left and right of {latent_dim} rows and the same "
                     f"1 to {latent_dim} columns, not shapes {list(left.shape)} and {list(right.shape)}")
     return None
-
-
-def _finite_numbers(value: object, depth: int = 0) -> bool:
-    """True for a finite JSON number or lists (at most 2 deep) of them."""
-    if isinstance(value, list):
-        return depth < 2 and len(value) > 0 and all(_finite_numbers(v, depth + 1) for v in value)
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
