@@ -107,19 +107,18 @@ class SliderEdit:
     def __init__(self, meta: ModelMeta, names: list[str]) -> None:
         self.plain = slider_directions(meta, names)  # (K, D)
         self.fields = [meta.edit_field(n) for n in names]
-        self.scale = np.array([0.0 if f is None else 1.0 / SWING_UNITS for f in self.fields])  # (K,)
 
     def dirs(self, base: np.ndarray) -> np.ndarray:
         """Each slider's latent change per unit for the face ``base`` (D,).  # (K, D)"""
         rows = self.plain.copy()
         for i, f in enumerate(self.fields):
             if f is not None:
-                rows[i] = self.scale[i] * f.vector(base)
+                rows[i] = f.vector(base) / SWING_UNITS
         return rows
 
     def base_for(self, z: np.ndarray, sliders: np.ndarray) -> np.ndarray:
         """The base whose edit by ``sliders`` (K,) is ``z`` (D,): with fields, the solution b of
-        b + Σ s_i k_i (o_i + (b − c_i) @ J_i) + Σ_plain s_i d_i = z (linear in b).  # (D,)"""
+        b + Σ (s_i / SWING_UNITS) (o_i + (b − c_i) @ J_i) + Σ_plain s_i d_i = z (linear in b).  # (D,)"""
         sliders = np.asarray(sliders, np.float64)
         if not any(f is not None and s for f, s in zip(self.fields, sliders, strict=True)):
             return z - sliders @ self.plain
@@ -128,9 +127,9 @@ class SliderEdit:
             if f is None:
                 rhs -= s * self.plain[i]
             elif s:
-                jac = f.jacobian()  # (D, D)
-                lhs += s * self.scale[i] * jac
-                rhs -= s * self.scale[i] * (f.offset - f.center @ jac)
+                jac, k = f.jacobian(), s / SWING_UNITS  # (D, D), field changes per slider position
+                lhs += k * jac
+                rhs -= k * (f.offset - f.center @ jac)
         return np.linalg.solve(lhs.T, rhs)  # b @ lhs = rhs
 
 
