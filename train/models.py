@@ -7,6 +7,7 @@ Presets (``PRESET_CONFIGS``), all built by :func:`build_model` as one ``ConvVAE`
 
 * ``vae2d``  MNIST-like 28x28 grey -> 2-D latent, about 1.3M parameters.
 * ``vae3d``  deeper encoder with BatchNorm -> 3-D latent, about 2M parameters.
+* ``vae3d-res``  ``vae3d`` with a residual block after each decoder upsampling (more decoder capacity).
 * ``face``   64x64 RGB, 5-layer conv encoder with BatchNorm -> 128-D latent, Tanh output.
 * ``face-sharp``  the same encoder, a decoder with a residual block after every upsampling and
   a *learned* decoder standard deviation σ (a σ-VAE: Rybkin, Daniilidis & Levine, "Simple and
@@ -57,6 +58,9 @@ PRESET_CONFIGS: dict[str, ModelConfig] = {
     ),
     "vae3d": ModelConfig(
         arch="vae3d", latent_dim=3, conv=[32, 64], extra_conv=True, hidden=256, batchnorm=True
+    ),
+    "vae3d-res": ModelConfig(  # vae3d with a residual 3x3 block after each decoder upsampling (decoder capacity)
+        arch="vae3d", latent_dim=3, conv=[32, 64], extra_conv=True, hidden=256, batchnorm=True, res_blocks=1
     ),
     "face": ModelConfig(
         arch="face", latent_dim=128, channels=3, image_size=64,
