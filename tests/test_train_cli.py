@@ -100,19 +100,40 @@ def test_cli_smoke_run_writes_everything(idx_dir, tmp_path):
     ]  # no temp files left behind
 
 
-def test_cli_network_flag_trains_the_named_network(idx_dir, tmp_path):
+def test_cli_network_flag_trains_the_named_network_and_resume_keeps_the_runs_settings(idx_dir, tmp_path):
     """--network vae2d-deep (the shipped mnist-2d's network) replaces the preset's, and says so
-    in config.json and the checkpoint (so --resume checks it)."""
+    in config.json and the checkpoint. ``--resume --epochs 2`` alone goes on with every other
+    setting of the run (network, β, noise, seed) and says what it changed; a --network other
+    than the run's is refused."""
     out = tmp_path / "deep"
-    proc = subprocess.run(
-        [sys.executable, "-m", "latent_odyssey.train", "mnist-2d", "--network", "vae2d-deep", "--data-dir",
-         str(idx_dir), "--epochs", "1", "--limit", str(LIMIT), "--device", "cpu", "--out", str(out), "--no-progress"],
-        cwd=REPO, env=cli_env(tmp_path), capture_output=True, text=True, timeout=300,
-    )
+
+    def odyssey_train(*flags: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "latent_odyssey.train", "mnist-2d", "--data-dir", str(idx_dir), "--limit",
+             str(LIMIT), "--out", str(out), "--no-progress", *flags],
+            cwd=REPO, env=cli_env(tmp_path), capture_output=True, text=True, timeout=300,
+        )
+
+    proc = odyssey_train("--network", "vae2d-deep", "--epochs", "1", "--beta-max", "0.5", "--binarize-train",
+                         "--seed", "3", "--device", "cpu")
     assert proc.returncode == 0, proc.stderr
     cfg = TrainConfig.from_dict(json.loads((out / "config.json").read_text()))
     assert cfg.model == PRESET_CONFIGS["vae2d-deep"] != PRESETS["mnist-2d"].model
     assert ckpt_io.load(out / "checkpoint.pt")["config"]["model"]["extra_conv"] is True
+
+    proc = odyssey_train("--resume", "--epochs", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert "resuming after epoch 1 of 2; changed from the run's settings: epochs 1 -> 2\n" in proc.stderr
+    kept = TrainConfig.from_dict(json.loads((out / "config.json").read_text()))
+    assert kept == dataclasses.replace(cfg, epochs=2, device="auto")
+    assert kept.beta_max == 0.5 and kept.binarize_train and kept.seed == 3
+    state = ckpt_io.load(out / "checkpoint.pt")
+    assert state["epoch"] == 2 and TrainConfig.from_dict(state["config"]) == kept
+
+    proc = odyssey_train("--resume", "--epochs", "3", "--network", "vae2d")
+    assert proc.returncode == 1
+    assert_one_sentence(proc.stderr.strip(), "different architecture", "--network")
+    assert ckpt_io.load(out / "checkpoint.pt")["epoch"] == 2
 
 
 BAD_INPUTS = {

@@ -12,7 +12,6 @@ On several processes (DistributedDataParallel; ``train.distributed``), the same 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,7 +27,7 @@ from latent_odyssey.game.cliutil import (
     stop_on_signals,
 )
 from latent_odyssey.train import distributed
-from latent_odyssey.train.config import PRECISIONS, PRESETS, TrainConfig
+from latent_odyssey.train.config import PRECISIONS, PRESETS, TrainConfig, with_flags
 from latent_odyssey.train.models import PRESET_CONFIGS, ModelConfig
 
 MAX_IW_K = 20_000  # importance samples per image: the estimate decodes 20,000 images per batch
@@ -99,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Train as ``args`` say; refuses to overwrite an earlier run without ``--resume``."""
-    overrides = {
+    flags = {
         k: v for k, v in {
             "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
             "beta_max": args.beta_max, "warmup_epochs": args.warmup_epochs, "loss": args.loss,
@@ -109,18 +108,16 @@ def run(args: argparse.Namespace) -> int:
         }.items() if v is not None
     }
     if args.binarize:
-        overrides["binarize"] = True
+        flags["binarize"] = True
     if args.binarize_train:
-        overrides["binarize_train"] = True
-    cfg = dataclasses.replace(PRESETS[args.preset], **overrides)
-    if cfg.guide and args.guide_until is None:
-        cfg = dataclasses.replace(cfg, guide_until=cfg.warmup_epochs)
+        flags["binarize_train"] = True
     out = args.out or Path("runs") / args.preset
 
     from latent_odyssey.train.trainer import TrainingError, train
 
     if args.network:
-        cfg = dataclasses.replace(cfg, model=_network(args.network, args.preset, cfg.model))
+        flags["model"] = _network(args.network, args.preset, PRESETS[args.preset].model)
+    cfg = with_flags(PRESETS[args.preset], flags)
 
     if out.exists() and not out.is_dir():
         raise TrainingError(f"--out {out} is a file; give a folder for the run.")
@@ -131,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         with _live(args.live and distributed.speaks(), out, cfg, args.resume) as on_epoch:
             metrics = train(cfg, out, data_dir=args.data_dir, resume=args.resume, progress=not args.no_progress,
-                            on_epoch=on_epoch)
+                            on_epoch=on_epoch, flags=flags)
     except KeyboardInterrupt:
         raise Stopped(signal.SIGINT, _stopped_message("Interrupted", out)) from None
     except Stopped as exc:

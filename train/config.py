@@ -13,7 +13,8 @@ Preset defaults (and why, in short; the README says more):
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
 
 from latent_odyssey.train.models import PRESET_CONFIGS, ModelConfig
 
@@ -86,3 +87,26 @@ PRESETS: dict[str, TrainConfig] = {
         loss="mse", warmup_epochs=5.0, faces_train=60000,
     ),
 }
+
+
+# Settings a resume takes from this machine's command line, never from the checkpoint.
+MACHINE_SETTINGS = ("device",)
+
+
+def with_flags(base: TrainConfig, flags: Mapping[str, object]) -> TrainConfig:
+    """``base`` with the settings the command line gave (``flags``: field name -> value); a
+    ``guide`` given without ``guide_until`` guides until the end of the β warm-up."""
+    cfg = replace(base, **flags)
+    if "guide" in flags and "guide_until" not in flags:
+        cfg = replace(cfg, guide_until=cfg.warmup_epochs)
+    return cfg
+
+
+def resumed_config(saved: TrainConfig, wanted: TrainConfig, flags: Mapping[str, object]) -> TrainConfig:
+    """The settings a ``--resume`` continues with: the run's own (``saved``, from its
+    checkpoint) where the command line is silent, the command line's ``flags`` where it speaks
+    (``--epochs 150 --resume`` stretches the schedule and keeps everything else), and this
+    machine's settings (``MACHINE_SETTINGS``) from ``wanted``."""
+    machine = {k: getattr(wanted, k) for k in MACHINE_SETTINGS}
+    return with_flags(saved, {**machine, **flags})
+

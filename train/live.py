@@ -144,6 +144,7 @@ class LiveExport:
     def __call__(self, end: EpochEnd) -> None:
         """Export epoch ``end.epoch`` into ``OUT/live/`` (encoder, then decoder, then status)."""
         t0 = time.perf_counter()
+        self.cfg = end.cfg  # the settings training goes on with (a resume's come from its checkpoint)
         with torch.random.fork_rng(devices=[]), torch.no_grad():
             meta = self.metadata(end)
             cpu = copy.deepcopy(end.model).cpu().eval()

@@ -25,7 +25,7 @@ import dataclasses
 import math
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import partial
@@ -38,7 +38,7 @@ from latent_odyssey.game import atomic
 from latent_odyssey.game.cliutil import EXIT_FAILURE, InputError, os_reason
 from latent_odyssey.train import checkpoint as ckpt_io
 from latent_odyssey.train import distributed, precision
-from latent_odyssey.train.config import TrainConfig
+from latent_odyssey.train.config import MACHINE_SETTINGS, TrainConfig, resumed_config
 from latent_odyssey.train.datasets import TensorData, load_tensors
 from latent_odyssey.train.guide import guide_nats
 from latent_odyssey.train.loss import beta_at, kl_per_dim, recon_nats
@@ -128,15 +128,20 @@ def leave_nothing_on_failure(out: Path) -> Iterator[None]:
 def train(
     cfg: TrainConfig, out: Path, data_dir: Path | str | None = None, resume: bool = False,
     progress: bool = True, report: bool = True, on_epoch: EpochHook | None = None,
+    flags: Mapping[str, object] | None = None,
 ) -> dict:
     """Train ``cfg`` into ``out``; returns the test metrics dict. ``on_epoch`` is called after
     every epoch's checkpoint is written (never before the first). Under torchrun: see the
-    module docstring (rank 0 returns the metrics, the other ranks an empty dict)."""
+    module docstring (rank 0 returns the metrics, the other ranks an empty dict).
+
+    A resume with ``flags`` (the command line's settings, field name -> value) continues with
+    the run's own settings from its checkpoint except those flags (``config.resumed_config``);
+    without ``flags`` it continues with ``cfg`` whole, keeping the run's guide."""
     job = distributed.job_from_env()
     device = distributed.place(job, pick_device(cfg.device))
     with (distributed.process_group(job, device) as group,
           leave_nothing_on_failure(out) if group.is_main else nullcontext()):
-        return _train(cfg, out, data_dir, resume, progress, report, on_epoch, group)
+        return _train(cfg, out, data_dir, resume, progress, report, on_epoch, group, flags)
 
 
 def _make_folder(out: Path) -> None:
@@ -146,40 +151,64 @@ def _make_folder(out: Path) -> None:
         raise TrainingError(f"Cannot make the output folder {out}: {os_reason(exc)}.") from None
 
 
-def _load_for_resume(cfg: TrainConfig, ckpt_path: Path) -> dict:
-    """The checkpoint to continue from, checked against ``cfg``'s preset and architecture."""
+def _load_for_resume(cfg: TrainConfig, ckpt_path: Path, flags: Mapping[str, object] | None) -> dict:
+    """The checkpoint to continue from, checked against ``cfg``'s preset and, when the settings
+    name one (no ``flags``, or ``--network``), its architecture."""
     if not ckpt_path.is_file():
         raise TrainingError(f"--resume was given but there is no checkpoint in {ckpt_path.parent}.")
     state = ckpt_io.load(ckpt_path, expect_preset=cfg.preset)
     saved = TrainConfig.from_dict(state["config"])
-    if saved.model != cfg.model:
-        raise TrainingError(f"{ckpt_path} holds a different architecture than {cfg.preset}.")
+    if (flags is None or "model" in flags) and saved.model != cfg.model:
+        raise TrainingError(f"{ckpt_path} holds a different architecture than {cfg.preset}"
+                            + (" with this --network." if flags else "."))
     return state
 
 
-def _kept_guide(cfg: TrainConfig, saved: TrainConfig) -> TrainConfig:
-    """A resume without ``--guide`` keeps the run's guide: its epochs to come still pull, and
+def _continued(cfg: TrainConfig, saved: TrainConfig, flags: Mapping[str, object] | None) -> TrainConfig:
+    """The settings a resume goes on with (see :func:`train`). Without ``flags``, ``cfg`` whole,
+    except that a ``cfg`` without a guide keeps the run's: its epochs to come still pull, and
     the model file still records the guided epochs already trained."""
+    if flags is not None:
+        return resumed_config(saved, cfg, flags)
     if cfg.guide or not saved.guide:
         return cfg
     return dataclasses.replace(cfg, guide=saved.guide, guide_until=saved.guide_until)
 
 
+def _say_resumed(saved: TrainConfig, cfg: TrainConfig, start_epoch: int) -> None:
+    """One line on stderr: where the run goes on, and which of its settings the command line changed."""
+    changed = ", ".join(f"{f.name} {getattr(saved, f.name)} -> {getattr(cfg, f.name)}"
+                        for f in dataclasses.fields(cfg)
+                        if f.name not in MACHINE_SETTINGS and getattr(saved, f.name) != getattr(cfg, f.name))
+    try:
+        print(f"resuming after epoch {start_epoch} of {cfg.epochs}; "
+              + (f"changed from the run's settings: {changed}" if changed else "the run's settings unchanged"),
+              file=sys.stderr, flush=True)
+    except (OSError, ValueError):  # stderr closed: training goes on without it
+        pass
+
+
 def _train(cfg: TrainConfig, out: Path, data_dir: Path | str | None, resume: bool, progress: bool,
-           report: bool, on_epoch: EpochHook | None, group: distributed.Group) -> dict:
+           report: bool, on_epoch: EpochHook | None, group: distributed.Group,
+           flags: Mapping[str, object] | None) -> dict:
     main = group.is_main  # rank 0 (or the only process): the one that writes, prints, evaluates
     ckpt_path = out / "checkpoint.pt"
     group.agree(partial(_make_folder, out) if main else None)
     device = group.device
+    state = None
+    if resume:  # rank 0 reads the checkpoint and hands it to the others (no shared disk needed)
+        state = group.broadcast(group.agree(partial(_load_for_resume, cfg, ckpt_path, flags) if main else None))
+        saved = TrainConfig.from_dict(state["config"])
+        cfg = _continued(cfg, saved, flags)
     torch.manual_seed(cfg.seed)
     model = precision.prepare_model(build_model(cfg.model).to(device), cfg.precision)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     start_epoch, history = 0, []
-    if resume:  # rank 0 reads the checkpoint and hands it to the others (no shared disk needed)
-        state = group.broadcast(group.agree(partial(_load_for_resume, cfg, ckpt_path) if main else None))
+    if state is not None:
         ckpt_io.restore(state, model, opt, ckpt_path)
         start_epoch, history = int(state["epoch"]), list(state["history"])
-        cfg = _kept_guide(cfg, TrainConfig.from_dict(state["config"]))
+        if main:
+            _say_resumed(saved, cfg, start_epoch)
 
     data = group.agree(partial(load_tensors, cfg, data_dir, device))
     if cfg.guide and data.train_attrs is None:
