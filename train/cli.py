@@ -83,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the epoch the guide stops at (default: the end of the β warm-up)")
     p.add_argument("--seed", type=seed_int)
     p.add_argument("--out", type=Path, help="output folder (default runs/PRESET)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt with the run's own settings; flags given with it change them")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from OUT/checkpoint.pt with the run's own settings; flags given with it change them")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--live", action="store_true",
                    help="after every epoch write a playable OUT/live/model.onnx (watch with: odyssey --live OUT)")

@@ -109,4 +109,3 @@ def resumed_config(saved: TrainConfig, wanted: TrainConfig, flags: Mapping[str, 
     machine's settings (``MACHINE_SETTINGS``) from ``wanted``."""
     machine = {k: getattr(wanted, k) for k in MACHINE_SETTINGS}
     return with_flags(saved, {**machine, **flags})
-
