@@ -29,7 +29,7 @@ from latent_odyssey.game import atomic
 from latent_odyssey.game.cliutil import InputError
 from latent_odyssey.game.engine.live import LiveReload
 from latent_odyssey.game.engine.liveview import badge_lines
-from latent_odyssey.game.engine.waiting import WaitingScreen
+from latent_odyssey.game.engine.waiting import WaitingScreen, status_words
 from latent_odyssey.game.model.live import (
     ENCODER_FILE,
     LIVE_DIR,
@@ -484,6 +484,25 @@ def test_failed_training_says_so_in_the_status(idx_dir, tmp_path):
     with pytest.raises(InputError), early.running():
         train(cfg, tmp_path / "early", data_dir=tmp_path / "no-data", progress=False, report=False, on_epoch=early)
     assert not (tmp_path / "early").exists()
+
+
+def test_waiting_screen_says_a_resumed_run_resumes(tmp_path):
+    """A run resumed with --live writes its first status before training reads the checkpoint:
+    the waiting screen says it resumes, not "epoch 1 of N" of the command line's N."""
+    import dataclasses
+
+    from latent_odyssey.train.config import PRESETS
+    from latent_odyssey.train.live import LiveExport
+
+    cfg = dataclasses.replace(PRESETS["mnist-2d"], epochs=25)
+    for resume, want in ((True, "Training resumes from its checkpoint"), (False, "epoch 1 of 25 is under way")):
+        hook = LiveExport(tmp_path / f"run-{resume}", cfg)
+        with pytest.raises(KeyboardInterrupt), hook.running(resume):
+            status = read_status(hook.paths.status)
+            words, _ = status_words(status, status.effective(), hook.paths, status.time + 3)
+            raise KeyboardInterrupt
+        assert want in words and "(started 3 s ago)" in words, words
+        assert resume or "resumes" not in words
 
 
 def test_face_studio_keeps_its_state_on_a_new_epoch(tmp_path, exported_face_model, start_engine):

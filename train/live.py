@@ -55,6 +55,7 @@ from latent_odyssey.game.model.live import (
     ENCODER_FILE,
     LIVE_KEY,
     MODEL_FILE,
+    RESUMING,
     LiveInfo,
     LivePaths,
     live_paths,
@@ -108,7 +109,7 @@ class LiveExport:
         (Ctrl-C, a signal) or "failed" (with the error's sentence) when it raises. A run that
         fails before its first epoch leaves no ``live`` folder (and no ``OUT`` it made)."""
         made = [p for p in (self.paths.run, self.paths.status.parent) if not p.exists()]
-        self._status("training", 0, "resuming" if resume else "starting")
+        self._status("training", 0, RESUMING if resume else "starting")
         try:
             yield self
         except BaseException as exc:

@@ -24,7 +24,7 @@ import pygame
 from latent_odyssey.game.engine.app import save_png
 from latent_odyssey.game.engine.input import InputState, load_controls
 from latent_odyssey.game.engine.liveview import draw_waiting
-from latent_odyssey.game.model.live import LivePaths, ModelWatcher, RunStatus
+from latent_odyssey.game.model.live import RESUMING, LivePaths, ModelWatcher, RunStatus
 from latent_odyssey.game.model.modelfile import ModelMeta, open_model
 
 WAIT_FPS = 30  # the waiting screen redraws this often
@@ -47,6 +47,9 @@ def status_words(status: RunStatus | None, state: str | None, paths: LivePaths, 
         return f"Training finished ({status.epochs} epochs), but it left no model file here.", ""
     if status.epoch > 0:
         return f"Epoch {status.epoch} of {status.epochs} is done: opening its model.", ""
+    if status.message == RESUMING:  # its epoch count and total are the checkpoint's, unknown here
+        return (f"Training resumes from its checkpoint (process {status.pid}): its next epoch is under way "
+                f"(started {ago} s ago).", "")
     return (f"Training runs (process {status.pid}): epoch 1 of {status.epochs} is under way "
             f"(started {ago} s ago).", "")
 
