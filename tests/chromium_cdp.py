@@ -23,6 +23,7 @@ import os
 import queue
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -77,6 +78,13 @@ def find_chromium() -> str | None:
         if found:
             return found
     return None
+
+
+def ctrl_c_stops() -> None:
+    """``preexec_fn`` of a server the test stops with SIGINT: the signal back to its default, so
+    that Python turns it into KeyboardInterrupt even when this run inherited it ignored (a shell
+    starts background jobs, ``cmd &``, with SIGINT ignored, and children keep that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def served_url(proc: subprocess.Popen) -> str:

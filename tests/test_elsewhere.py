@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import pytest
-from chromium_cdp import NPM_MODULES, ORT_WEB_DIST, need, served_url
+from chromium_cdp import NPM_MODULES, ORT_WEB_DIST, ctrl_c_stops, need, served_url
 
 REPO = Path(__file__).resolve().parents[1]
 README_DIST = "node_modules/onnxruntime-web/dist"  # the path the README's offline example names
@@ -94,7 +94,7 @@ def test_the_browser_commands_write_and_serve_the_page(tmp_path):
     lines = [ln.split("#")[0].strip() for ln in snippet("web").splitlines() if ln.strip()]
     assert len(lines) == 2 and all(ln.startswith("odyssey web ") for ln in lines)
     # line 1 serves: on any free port, fetch the page, then Ctrl-C
-    serve = _odyssey([*shlex.split(lines[0])[1:], "--port", "0"], tmp_path)
+    serve = _odyssey([*shlex.split(lines[0])[1:], "--port", "0"], tmp_path, preexec_fn=ctrl_c_stops)
     try:
         url = served_url(serve)
         with urllib.request.urlopen(url, timeout=10) as resp:

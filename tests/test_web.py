@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import pytest
-from chromium_cdp import ORT_WEB_DIST, Browser, need, served_url
+from chromium_cdp import ORT_WEB_DIST, Browser, ctrl_c_stops, need, served_url
 
 from latent_odyssey.game.engine import ui
 from latent_odyssey.game.model import morph
@@ -362,7 +362,7 @@ def test_odyssey_web_serve_serves_the_page_with_the_right_types(exported_models,
     proc = subprocess.Popen(
         [sys.executable, "-m", "latent_odyssey.game", "web", str(exported_models["2d"]), str(out),
          "--ort-dir", str(ORT_WEB_DIST), "--serve", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, preexec_fn=ctrl_c_stops,
     )
     try:
         url = served_url(proc)

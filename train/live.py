@@ -56,6 +56,7 @@ from latent_odyssey.game.model.live import (
     LIVE_KEY,
     MODEL_FILE,
     RESUMING,
+    STARTING,
     LiveInfo,
     LivePaths,
     live_paths,
@@ -109,7 +110,7 @@ class LiveExport:
         (Ctrl-C, a signal) or "failed" (with the error's sentence) when it raises. A run that
         fails before its first epoch leaves no ``live`` folder (and no ``OUT`` it made)."""
         made = [p for p in (self.paths.run, self.paths.status.parent) if not p.exists()]
-        self._status("training", 0, RESUMING if resume else "starting")
+        self._status("training", 0, RESUMING if resume else STARTING)
         try:
             yield self
         except BaseException as exc:

@@ -44,6 +44,7 @@ ENCODER_FILE = "model.encoder.onnx"
 STATUS_FILE = "status.json"
 LIVE_KEY = "live"  # ModelMeta.training[LIVE_KEY]: the epoch and its losses
 STATES = ("training", "finished", "failed", "stopped")  # what status.json may say
+STARTING = "starting"  # the "training" message of a new run (no epoch done yet)
 RESUMING = "resuming"  # the "training" message of a run resuming from its checkpoint (no epoch of it done yet)
 POLL_S = 0.25  # seconds between two looks at the files
 STATUS_MAX_BYTES = 64 * 1024  # a status file bigger than this is not ours
