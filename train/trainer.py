@@ -196,20 +196,18 @@ def _train(cfg: TrainConfig, out: Path, data_dir: Path | str | None, resume: boo
     group.agree(partial(_make_folder, out) if main else None)
     device = group.device
     state: dict | None = None  # the checkpoint resumed from
-    saved: TrainConfig | None = None  # ... and the run's settings in it
     if resume:  # rank 0 reads the checkpoint and hands it to the others (no shared disk needed)
         state = group.broadcast(group.agree(partial(_load_for_resume, cfg, ckpt_path, flags) if main else None))
-        saved = TrainConfig.from_dict(state["config"])
-        cfg = _continued(cfg, saved, flags)
+        cfg = _continued(cfg, TrainConfig.from_dict(state["config"]), flags)
     torch.manual_seed(cfg.seed)
     model = precision.prepare_model(build_model(cfg.model).to(device), cfg.precision)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     start_epoch, history = 0, []
-    if state is not None and saved is not None:
+    if state is not None:
         ckpt_io.restore(state, model, opt, ckpt_path)
         start_epoch, history = int(state["epoch"]), list(state["history"])
         if main:
-            _say_resumed(saved, cfg, start_epoch)
+            _say_resumed(TrainConfig.from_dict(state["config"]), cfg, start_epoch)
 
     data = group.agree(partial(load_tensors, cfg, data_dir, device))
     if cfg.guide and data.train_attrs is None:
